@@ -1,0 +1,124 @@
+/*-------------------------------------------------------------------------
+ *
+ * influx_tokens.h
+ *	  Shared declarations of the influx_tokens extension.
+ *
+ * Each concern lives in one file: token_format.c (generation and the
+ * cheap well-formedness test), digest.c (SHA-256), permission.c (the
+ * permission language and grant matching), names.c (validation of names
+ * and labels), lookup.c (reading the extension's tables), check.c (the
+ * authorization decision) and sql_api.c (SQL-callable entry points).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INFLUX_TOKENS_H
+#define INFLUX_TOKENS_H
+
+#include "postgres.h"
+
+#include "utils/snapshot.h"
+#include "utils/timestamp.h"
+
+/* ---- token_format.c ---- */
+
+/*
+ * A token is "ixt_", 34 random base62 characters (202 bits of entropy) and
+ * 6 base62 characters of the CRC-32 of the random part.  URL-safe, and a
+ * mistyped or invented token fails the checksum without a table lookup.
+ */
+#define TOKEN_PREFIX			"ixt_"
+#define TOKEN_PREFIX_LENGTH		4
+#define TOKEN_RANDOM_LENGTH		34
+#define TOKEN_CHECKSUM_LENGTH	6
+#define TOKEN_LENGTH \
+	(TOKEN_PREFIX_LENGTH + TOKEN_RANDOM_LENGTH + TOKEN_CHECKSUM_LENGTH)
+
+extern void token_generate(char *out);
+extern bool token_is_well_formed(const char *token, size_t length);
+
+/* ---- digest.c ---- */
+
+#define TOKEN_DIGEST_LENGTH 32	/* SHA-256 */
+
+extern void token_digest(const char *token, size_t length, uint8 *digest);
+
+/* ---- names.c ---- */
+
+/* Longest organization, bucket or label name, in characters. */
+#define NAME_MAX_CHARS 128
+
+/* Longest bad value quoted back in an error message, in bytes. */
+#define QUOTED_VALUE_MAX_BYTES 64
+
+extern char *value_for_message(const char *value, size_t length);
+extern void check_name(const char *kind, const char *name, size_t length);
+
+/* ---- permission.c ---- */
+
+typedef enum PermissionAction
+{
+	PERMISSION_READ,
+	PERMISSION_WRITE
+} PermissionAction;
+
+/* Index into the resource type table of permission.c; buckets come first. */
+typedef int ResourceType;
+
+#define RESOURCE_TYPE_UNKNOWN (-1)
+#define RESOURCE_BUCKETS 0
+
+/* A permission string, parsed; bucket_name is set only for buckets/<name>. */
+typedef struct ParsedPermission
+{
+	PermissionAction action;
+	ResourceType resource_type;
+	const char *bucket_name;	/* points into the parsed string */
+	size_t		bucket_name_length;
+} ParsedPermission;
+
+/* One stored grant of a token; bucket_id 0 means every resource of the type. */
+typedef struct TokenGrant
+{
+	PermissionAction action;
+	ResourceType resource_type;
+	int64		bucket_id;
+} TokenGrant;
+
+extern bool parse_action(const char *text, size_t length,
+						 PermissionAction *action);
+extern PermissionAction action_from_text(const char *text, size_t length);
+extern ResourceType resource_type_from_name(const char *name, size_t length);
+extern const char *action_name(PermissionAction action);
+extern const char *resource_type_name(ResourceType type);
+extern void parse_permission(const char *text, size_t length,
+							 ParsedPermission *permission);
+extern bool grants_allow(const TokenGrant *grants, int ngrants,
+						 PermissionAction action, ResourceType type,
+						 int64 bucket_id);
+
+/* ---- lookup.c ---- */
+
+/* What a check needs to know of one token. */
+typedef struct TokenRecord
+{
+	int64		id;
+	int64		org_id;
+	bool		active;
+	bool		has_expiry;
+	TimestampTz expires_at;
+	int			ngrants;
+	TokenGrant	grants[FLEXIBLE_ARRAY_MEMBER];
+} TokenRecord;
+
+extern void lookup_init(void);
+extern TokenRecord *lookup_token(const uint8 *digest, Snapshot snapshot);
+extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length,
+							  Snapshot snapshot);
+
+/* ---- check.c ---- */
+
+extern bool token_permits(const char *token, size_t token_length,
+						  PermissionAction action, ResourceType type,
+						  const char *bucket_name, size_t bucket_name_length);
+
+#endif							/* INFLUX_TOKENS_H */

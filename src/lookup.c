@@ -1,0 +1,294 @@
+/*-------------------------------------------------------------------------
+ *
+ * lookup.c
+ *	  Reading tokens, their grants and buckets straight from the extension's
+ *	  tables through their indexes: no SPI, no planning.
+ *
+ * Relations are found by name in schema influx_tokens once, and found again
+ * after any relcache invalidation of the tokens table (the extension was
+ * dropped and created again, say).  Column numbers below must match the
+ * table definitions in src/influx_tokens--1.0.sql; later versions may only
+ * append columns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "influx_tokens.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation_d.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#define EXTENSION_SCHEMA "influx_tokens"
+
+/* influx_tokens.tokens */
+#define Anum_tokens_id			1
+#define Anum_tokens_org_id		2
+#define Anum_tokens_digest		3
+#define Anum_tokens_status		5
+#define Anum_tokens_expires_at	8
+
+/* influx_tokens.buckets */
+#define Anum_buckets_id			1
+#define Anum_buckets_org_id		2
+#define Anum_buckets_name		3
+
+/* influx_tokens.permissions */
+#define Anum_permissions_token_id		1
+#define Anum_permissions_action			2
+#define Anum_permissions_resource_type	3
+#define Anum_permissions_bucket_id		4
+
+typedef struct ExtensionRelations
+{
+	bool		valid;
+	Oid			tokens;
+	Oid			tokens_digest_index;
+	Oid			buckets;
+	Oid			buckets_name_index;
+	Oid			permissions;
+	Oid			permissions_token_index;
+} ExtensionRelations;
+
+static ExtensionRelations relations = {false};
+
+/*
+ * relation_in_schema returns the OID of a relation of the extension, or
+ * raises an error if the extension's objects are not there.
+ */
+static Oid
+relation_in_schema(Oid namespace_oid, const char *name)
+{
+	Oid			relid = get_relname_relid(name, namespace_oid);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist",
+						EXTENSION_SCHEMA, name),
+				 errhint("Is the extension influx_tokens installed in this database?")));
+	return relid;
+}
+
+/*
+ * resolve_relations finds the extension's relations unless already known.
+ */
+static void
+resolve_relations(void)
+{
+	Oid			namespace_oid;
+
+	if (relations.valid)
+		return;
+
+	namespace_oid = get_namespace_oid(EXTENSION_SCHEMA, true);
+	if (!OidIsValid(namespace_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", EXTENSION_SCHEMA),
+				 errhint("Is the extension influx_tokens installed in this database?")));
+
+	relations.tokens = relation_in_schema(namespace_oid, "tokens");
+	relations.tokens_digest_index =
+		relation_in_schema(namespace_oid, "tokens_digest_key");
+	relations.buckets = relation_in_schema(namespace_oid, "buckets");
+	relations.buckets_name_index =
+		relation_in_schema(namespace_oid, "buckets_org_name_key");
+	relations.permissions = relation_in_schema(namespace_oid, "permissions");
+	relations.permissions_token_index =
+		relation_in_schema(namespace_oid, "permissions_key");
+	relations.valid = true;
+}
+
+/*
+ * forget_relations is the relcache callback: an invalidation of one of our
+ * tables, or of everything (InvalidOid), means the OIDs may be stale.
+ */
+static void
+forget_relations(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == relations.tokens ||
+		relid == relations.buckets || relid == relations.permissions)
+		relations.valid = false;
+}
+
+/*
+ * lookup_init registers the relcache callback; called once from _PG_init.
+ */
+void
+lookup_init(void)
+{
+	CacheRegisterRelcacheCallback(forget_relations, (Datum) 0);
+}
+
+/*
+ * text_matches compares a text datum with a C string.
+ */
+static bool
+text_matches(Datum value, const char *cstring)
+{
+	text	   *t = DatumGetTextPP(value);
+
+	return VARSIZE_ANY_EXHDR(t) == strlen(cstring) &&
+		memcmp(VARDATA_ANY(t), cstring, VARSIZE_ANY_EXHDR(t)) == 0;
+}
+
+/*
+ * load_grants reads every grant of a token into a new array and stores the
+ * count in *ngrants.  Grants whose action or type this version does not
+ * know (written by a newer version) are skipped: unknown never allows.
+ */
+static TokenGrant *
+load_grants(int64 token_id, Snapshot snapshot, int *ngrants)
+{
+	Relation	rel = table_open(relations.permissions, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	int			capacity = 4;
+	TokenGrant *grants = palloc(capacity * sizeof(TokenGrant));
+
+	*ngrants = 0;
+	ScanKeyInit(&key, Anum_permissions_token_id, BTEqualStrategyNumber,
+				F_INT8EQ, Int64GetDatum(token_id));
+	scan = systable_beginscan(rel, relations.permissions_token_index, true,
+							  snapshot, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		action = heap_getattr(tuple, Anum_permissions_action, desc, &isnull);
+		Datum		type = heap_getattr(tuple, Anum_permissions_resource_type, desc, &isnull);
+		Datum		bucket = heap_getattr(tuple, Anum_permissions_bucket_id, desc, &isnull);
+		text	   *action_text = DatumGetTextPP(action);
+		text	   *type_text = DatumGetTextPP(type);
+		TokenGrant	grant;
+
+		if (!parse_action(VARDATA_ANY(action_text), VARSIZE_ANY_EXHDR(action_text),
+						  &grant.action))
+			continue;
+		grant.resource_type = resource_type_from_name(VARDATA_ANY(type_text),
+													  VARSIZE_ANY_EXHDR(type_text));
+		if (grant.resource_type == RESOURCE_TYPE_UNKNOWN)
+			continue;
+		grant.bucket_id = isnull ? 0 : DatumGetInt64(bucket);
+
+		if (*ngrants == capacity)
+		{
+			capacity *= 2;
+			grants = repalloc(grants, capacity * sizeof(TokenGrant));
+		}
+		grants[(*ngrants)++] = grant;
+	}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	return grants;
+}
+
+/*
+ * lookup_token returns the token with this digest as seen by snapshot,
+ * with its grants, in a single palloc'd chunk; NULL if there is none.
+ */
+TokenRecord *
+lookup_token(const uint8 *digest, Snapshot snapshot)
+{
+	bytea	   *digest_value = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	TokenRecord header = {0};
+	bool		found = false;
+	TokenRecord *record;
+	TokenGrant *grants;
+
+	resolve_relations();
+
+	SET_VARSIZE(digest_value, VARHDRSZ + TOKEN_DIGEST_LENGTH);
+	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
+
+	rel = table_open(relations.tokens, AccessShareLock);
+	ScanKeyInit(&key, Anum_tokens_digest, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(digest_value));
+	scan = systable_beginscan(rel, relations.tokens_digest_index, true,
+							  snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		Datum		expires_at;
+
+		found = true;
+		header.id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_id, desc, &isnull));
+		header.org_id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_org_id, desc, &isnull));
+		header.active = text_matches(heap_getattr(tuple, Anum_tokens_status, desc, &isnull),
+									 "active");
+		expires_at = heap_getattr(tuple, Anum_tokens_expires_at, desc, &isnull);
+		header.has_expiry = !isnull;
+		header.expires_at = isnull ? 0 : DatumGetTimestampTz(expires_at);
+	}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	pfree(digest_value);
+
+	if (!found)
+		return NULL;
+
+	grants = load_grants(header.id, snapshot, &header.ngrants);
+	record = palloc(offsetof(TokenRecord, grants) +
+					header.ngrants * sizeof(TokenGrant));
+	memcpy(record, &header, offsetof(TokenRecord, grants));
+	memcpy(record->grants, grants, header.ngrants * sizeof(TokenGrant));
+	pfree(grants);
+	return record;
+}
+
+/*
+ * lookup_bucket_id returns the id of the bucket with this name in an
+ * organization as seen by snapshot, or 0 if there is none.
+ */
+int64
+lookup_bucket_id(int64 org_id, const char *name, size_t length,
+				 Snapshot snapshot)
+{
+	Relation	rel;
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	int64		bucket_id = 0;
+	text	   *name_value;
+
+	resolve_relations();
+	name_value = cstring_to_text_with_len(name, (int) length);
+
+	rel = table_open(relations.buckets, AccessShareLock);
+	ScanKeyInit(&keys[0], Anum_buckets_org_id, BTEqualStrategyNumber,
+				F_INT8EQ, Int64GetDatum(org_id));
+	/* The index compares names under the column's (default) collation. */
+	ScanKeyEntryInitialize(&keys[1], 0, Anum_buckets_name,
+						   BTEqualStrategyNumber, InvalidOid,
+						   DEFAULT_COLLATION_OID, F_TEXTEQ,
+						   PointerGetDatum(name_value));
+	scan = systable_beginscan(rel, relations.buckets_name_index, true,
+							  snapshot, 2, keys);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+
+		bucket_id = DatumGetInt64(heap_getattr(tuple, Anum_buckets_id,
+												RelationGetDescr(rel), &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	pfree(name_value);
+	return bucket_id;
+}

@@ -1,0 +1,199 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_api.c
+ *	  SQL-callable functions of influx_tokens.
+ *
+ * token_check and token_allows are the public checks.  The functions whose
+ * names start with an underscore are building blocks of the PL/pgSQL
+ * management functions in the install script; PUBLIC cannot call them.
+ * None of them ever puts a token into an error message.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "influx_tokens.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(token_check);
+PG_FUNCTION_INFO_V1(token_allows);
+PG_FUNCTION_INFO_V1(generate_token);
+PG_FUNCTION_INFO_V1(token_digest_if_well_formed);
+PG_FUNCTION_INFO_V1(parse_permission_sql);
+PG_FUNCTION_INFO_V1(check_name_sql);
+
+void		_PG_init(void);
+
+/*
+ * _PG_init registers what each subsystem needs once per backend.
+ */
+void
+_PG_init(void)
+{
+	lookup_init();
+}
+
+/*
+ * required_argument raises the error for a NULL that a check cannot decide
+ * on (an action or a permission): a caller's bug, not a denial.
+ */
+static void
+required_argument(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", what)));
+}
+
+/*
+ * token_check(token, action, bucket): may the token perform action ("read"
+ * or "write") on the named bucket of its organization?  Never NULL.
+ */
+Datum
+token_check(PG_FUNCTION_ARGS)
+{
+	text	   *action_text;
+	text	   *token;
+	text	   *bucket;
+	PermissionAction action;
+
+	required_argument(fcinfo, 1, "action");
+	action_text = PG_GETARG_TEXT_PP(1);
+	action = action_from_text(VARDATA_ANY(action_text),
+							  VARSIZE_ANY_EXHDR(action_text));
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		PG_RETURN_BOOL(false);
+	token = PG_GETARG_TEXT_PP(0);
+	bucket = PG_GETARG_TEXT_PP(2);
+
+	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+								 action, RESOURCE_BUCKETS,
+								 VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
+}
+
+/*
+ * token_allows(token, permission): does the token hold the permission given
+ * as a permission string, e.g. 'read:orgs' or 'write:buckets/metrics'?
+ * Never NULL; a malformed permission string is an error.
+ */
+Datum
+token_allows(PG_FUNCTION_ARGS)
+{
+	text	   *permission_text;
+	text	   *token;
+	ParsedPermission permission;
+
+	required_argument(fcinfo, 1, "permission");
+	permission_text = PG_GETARG_TEXT_PP(1);
+	parse_permission(VARDATA_ANY(permission_text),
+					 VARSIZE_ANY_EXHDR(permission_text), &permission);
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	token = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+								 permission.action, permission.resource_type,
+								 permission.bucket_name,
+								 permission.bucket_name_length));
+}
+
+/*
+ * _generate_token(): a new random token.  It is stored nowhere; the caller
+ * stores its digest and hands the token out once.
+ */
+Datum
+generate_token(PG_FUNCTION_ARGS)
+{
+	char		token[TOKEN_LENGTH + 1];
+	text	   *result;
+
+	token_generate(token);
+	result = cstring_to_text_with_len(token, TOKEN_LENGTH);
+	explicit_bzero(token, sizeof(token));
+	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * _token_digest(token): the SHA-256 of a well-formed token, NULL for
+ * anything that cannot be one of our tokens (so it matches no row).
+ */
+Datum
+token_digest_if_well_formed(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	bytea	   *result;
+
+	if (!token_is_well_formed(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token)))
+		PG_RETURN_NULL();
+
+	result = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
+	SET_VARSIZE(result, VARHDRSZ + TOKEN_DIGEST_LENGTH);
+	token_digest(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+				 (uint8 *) VARDATA(result));
+	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * _parse_permission(permission, OUT action, OUT resource_type, OUT bucket):
+ * the parts of a permission string, or an error naming what is wrong.
+ */
+Datum
+parse_permission_sql(PG_FUNCTION_ARGS)
+{
+	text	   *permission_text;
+	ParsedPermission permission;
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("permission must not be NULL")));
+	permission_text = PG_GETARG_TEXT_PP(0);
+	parse_permission(VARDATA_ANY(permission_text),
+					 VARSIZE_ANY_EXHDR(permission_text), &permission);
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+
+	values[0] = CStringGetTextDatum(action_name(permission.action));
+	values[1] = CStringGetTextDatum(resource_type_name(permission.resource_type));
+	if (permission.bucket_name != NULL)
+		values[2] = PointerGetDatum(cstring_to_text_with_len(permission.bucket_name,
+															 (int) permission.bucket_name_length));
+	else
+		nulls[2] = true;
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * _check_name(kind, name): raise an error unless name is a valid name for
+ * an organization, a bucket or a label.
+ */
+Datum
+check_name_sql(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	text	   *name;
+
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "kind must not be NULL");
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s name must not be NULL", kind)));
+	name = PG_GETARG_TEXT_PP(1);
+	check_name(kind, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+	PG_RETURN_VOID();
+}
