@@ -1,0 +1,33 @@
+-- A short tour of influx_tokens, run by examples/demo.sh in a throwaway cluster.
+\set ON_ERROR_STOP 1
+\pset footer off
+\echo '== install'
+CREATE EXTENSION influx_tokens CASCADE;
+
+\echo '== an organization with two buckets'
+SELECT influx_tokens.create_org('acme') AS org_id;
+SELECT influx_tokens.create_bucket('acme', 'metrics') AS metrics_id, influx_tokens.create_bucket('acme', 'logs') AS logs_id;
+
+\echo '== a write-only token for one bucket, and a read-all token that expires in a day'
+SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}', 'telegraf on host-1', '{team:ops}') AS writer \gset
+SELECT influx_tokens.create_token('acme', '{read:buckets,read:orgs}', 'grafana', '{team:web}',
+                                  now() + interval '1 day') AS reader \gset
+\echo 'The token text is shown once, at creation; only its SHA-256 is stored. It looks like:'
+SELECT left(:'writer', 8) || repeat('*', length(:'writer') - 8) AS writer_token_masked;
+
+\echo '== what may each token do?'
+SELECT influx_tokens.token_check(:'writer', 'write', 'metrics') AS writer_writes_metrics,
+       influx_tokens.token_check(:'writer', 'read',  'metrics') AS writer_reads_metrics,
+       influx_tokens.token_check(:'writer', 'write', 'logs')    AS writer_writes_logs;
+SELECT influx_tokens.token_check(:'reader', 'read', 'logs')    AS reader_reads_logs,
+       influx_tokens.token_check(:'reader', 'write', 'logs')   AS reader_writes_logs,
+       influx_tokens.token_allows(:'reader', 'read:orgs')      AS reader_reads_orgs;
+SELECT influx_tokens.token_check('ixt_not-a-real-token', 'read', 'logs') AS garbage_token;
+
+\echo '== the tokens, as an administrator sees them (no secrets)'
+SELECT id, org, description, status, labels, permissions, expires_at IS NOT NULL AS expires
+FROM influx_tokens.token_list ORDER BY id;
+
+\echo '== revoke the writer: refused at once'
+SELECT influx_tokens.revoke_token(id) FROM influx_tokens.token_info(:'writer');
+SELECT influx_tokens.token_check(:'writer', 'write', 'metrics') AS writer_after_revoke;

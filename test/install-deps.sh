@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing influx_tokens needs on Debian 12:
+# the PostgreSQL 15 server and its PGXS/TAP files, pgcrypto (contrib),
+# OpenSSL headers for the digest, IPC::Run for the TAP tests.
+set -euo pipefail
+
+packages=(
+	make gcc libssl-dev
+	postgresql-15 postgresql-server-dev-15 postgresql-contrib
+	libipc-run-perl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: need root to install: ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
