@@ -496,29 +496,30 @@ AS $$
     WHERE t.digest = @extschema@._token_digest(token)
 $$;
 
-CREATE FUNCTION @extschema@.revoke_token(id bigint)
+-- Revocation and reactivation only flip the status; the token keeps its grants.
+CREATE FUNCTION @extschema@._set_token_status(id bigint, status text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM @extschema@._lock_token(id);
-    UPDATE @extschema@.tokens AS t SET status = 'inactive', updated_at = now()
-    WHERE t.id = revoke_token.id;
+    UPDATE @extschema@.tokens AS t SET status = _set_token_status.status, updated_at = now()
+    WHERE t.id = _set_token_status.id;
 END
 $$;
 
+CREATE FUNCTION @extschema@.revoke_token(id bigint)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@._set_token_status(id, 'inactive') $$;
+
 CREATE FUNCTION @extschema@.activate_token(id bigint)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM @extschema@._lock_token(id);
-    UPDATE @extschema@.tokens AS t SET status = 'active', updated_at = now()
-    WHERE t.id = activate_token.id;
-END
-$$;
+AS $$ SELECT @extschema@._set_token_status(id, 'active') $$;
 
 CREATE FUNCTION @extschema@.delete_token(id bigint)
 RETURNS void
