@@ -8,6 +8,7 @@ OBJS = \
 	src/permission.o \
 	src/names.o \
 	src/lookup.o \
+	src/cache.o \
 	src/check.o \
 	src/sql_api.o
 
@@ -22,7 +23,7 @@ SHLIB_LINK = -lcrypto
 
 # Regression suites run in this order, in one database: setup creates the
 # extension, the rest each use their own organizations.
-REGRESS = setup tokens permissions lifecycle expiry transactions privileges errors
+REGRESS = setup tokens permissions lifecycle expiry transactions cache privileges errors
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 PROVE_TESTS = test/t/*.pl

@@ -13,17 +13,16 @@
  */
 #include "influx_tokens.h"
 
-#include "utils/snapmgr.h"
 
 /*
- * token_is_usable says whether a token is active and unexpired at now.
+ * token_is_usable says whether a token is active and unexpired by the clock.
  */
 static bool
-token_is_usable(const TokenRecord *token, TimestampTz now)
+token_is_usable(const TokenRecord *token)
 {
 	if (!token->active)
 		return false;
-	return !token->has_expiry || token->expires_at > now;
+	return !token->has_expiry || token->expires_at > GetCurrentTimestamp();
 }
 
 /*
@@ -31,6 +30,10 @@ token_is_usable(const TokenRecord *token, TimestampTz now)
  * on a resource type of its organization, or on the named bucket when
  * bucket_name is not NULL.  Every failure (garbage, unknown token, inactive,
  * expired, unknown bucket, no matching grant) is plain false.
+ *
+ * The order keeps the common case cheap: the format test rejects garbage
+ * before any hashing, the cache answers known tokens without reading a
+ * table, and a bucket is looked up only if some grant could cover it.
  */
 bool
 token_permits(const char *token_text, size_t token_length,
@@ -38,27 +41,28 @@ token_permits(const char *token_text, size_t token_length,
 			  const char *bucket_name, size_t bucket_name_length)
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
-	Snapshot	snapshot;
-	TokenRecord *token;
-	bool		allowed = false;
+	const TokenRecord *token;
+	int64		bucket_id = 0;
 
 	if (!token_is_well_formed(token_text, token_length))
 		return false;
 	token_digest(token_text, token_length, digest);
 
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	token = lookup_token(digest, snapshot);
-	if (token != NULL && token_is_usable(token, GetCurrentTimestamp()))
-	{
-		int64		bucket_id = 0;
+	cache_prepare();
+	token = token_cache_get(digest);
+	if (token == NULL || !token_is_usable(token))
+		return false;
 
-		if (bucket_name != NULL)
-			bucket_id = lookup_bucket_id(token->org_id, bucket_name,
-										 bucket_name_length, snapshot);
-		if (bucket_name == NULL || bucket_id != 0)
-			allowed = grants_allow(token->grants, token->ngrants,
-								   action, type, bucket_id);
+	if (!grants_allow(token->grants, token->ngrants, action, type,
+					  GRANT_ANY_BUCKET))
+		return false;
+
+	if (bucket_name != NULL)
+	{
+		bucket_id = bucket_cache_get_id(token->org_id, bucket_name,
+										bucket_name_length);
+		if (bucket_id == 0)
+			return false;
 	}
-	UnregisterSnapshot(snapshot);
-	return allowed;
+	return grants_allow(token->grants, token->ngrants, action, type, bucket_id);
 }

@@ -113,6 +113,35 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.tokens_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.token_labels', '');
 
+/*
+ * Every backend caches tokens and buckets (src/cache.c).  Any change to a
+ * table a check reads clears the changing backend's cache at once and, when
+ * the transaction commits, every other backend's (and hot standbys', through
+ * the WAL).  ENABLE ALWAYS: the triggers fire under
+ * session_replication_role = replica too, i.e. on logical replicas.
+ */
+CREATE FUNCTION @extschema@._invalidate_cache()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'invalidate_cache_trigger'
+LANGUAGE C;
+
+CREATE TRIGGER invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.orgs
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.buckets
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.orgs ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE @extschema@.buckets ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cache;
+
 ------------------------------------------------------------------------------
 -- Views: what administrators read.  No secret material in any of them.
 ------------------------------------------------------------------------------
@@ -605,6 +634,13 @@ CREATE FUNCTION @extschema@.token_allows(token text, permission text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'token_allows'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- This backend's token cache: size, memory, hits and misses.  No secrets.
+CREATE FUNCTION @extschema@.cache_stats(
+    OUT capacity integer, OUT tokens bigint, OUT buckets bigint, OUT memory_bytes bigint,
+    OUT hits bigint, OUT misses bigint, OUT evictions bigint, OUT invalidations bigint)
+AS 'MODULE_PATHNAME', 'cache_stats'
+LANGUAGE C VOLATILE;
 
 ------------------------------------------------------------------------------
 -- Privileges: PUBLIC may check tokens and nothing else.

@@ -6,8 +6,9 @@
  * Each concern lives in one file: token_format.c (generation and the
  * cheap well-formedness test), digest.c (SHA-256), permission.c (the
  * permission language and grant matching), names.c (validation of names
- * and labels), lookup.c (reading the extension's tables), check.c (the
- * authorization decision) and sql_api.c (SQL-callable entry points).
+ * and labels), lookup.c (reading the extension's tables), cache.c (the
+ * per-backend cache and its invalidation), check.c (the authorization
+ * decision) and sql_api.c (SQL-callable entry points).
  *
  *-------------------------------------------------------------------------
  */
@@ -16,7 +17,6 @@
 
 #include "postgres.h"
 
-#include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
 /* ---- token_format.c ---- */
@@ -92,6 +92,8 @@ extern const char *action_name(PermissionAction action);
 extern const char *resource_type_name(ResourceType type);
 extern void parse_permission(const char *text, size_t length,
 							 ParsedPermission *permission);
+#define GRANT_ANY_BUCKET (-1)
+
 extern bool grants_allow(const TokenGrant *grants, int ngrants,
 						 PermissionAction action, ResourceType type,
 						 int64 bucket_id);
@@ -110,10 +112,31 @@ typedef struct TokenRecord
 	TokenGrant	grants[FLEXIBLE_ARRAY_MEMBER];
 } TokenRecord;
 
-extern void lookup_init(void);
-extern TokenRecord *lookup_token(const uint8 *digest, Snapshot snapshot);
-extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length,
-							  Snapshot snapshot);
+extern TokenRecord *lookup_token(const uint8 *digest);
+extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
+extern bool lookup_is_extension_relation(Oid relid);
+extern void lookup_forget_relations(void);
+
+/* ---- cache.c ---- */
+
+typedef struct CacheStats
+{
+	int			capacity;		/* influx_tokens.cache_size */
+	long		tokens;			/* tokens cached now */
+	long		buckets;		/* buckets cached now */
+	int64		memory_bytes;	/* memory held by the cache */
+	int64		hits;
+	int64		misses;
+	int64		evictions;
+	int64		invalidations;
+} CacheStats;
+
+extern void cache_init(void);
+extern void cache_prepare(void);
+extern const TokenRecord *token_cache_get(const uint8 *digest);
+extern int64 bucket_cache_get_id(int64 org_id, const char *name, size_t length);
+extern void cache_note_table_change(Oid relid);
+extern CacheStats cache_get_stats(void);
 
 /* ---- check.c ---- */
 

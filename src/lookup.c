@@ -4,9 +4,13 @@
  *	  Reading tokens, their grants and buckets straight from the extension's
  *	  tables through their indexes: no SPI, no planning.
  *
+ * Every lookup reads with a fresh "latest" snapshot: the newest committed
+ * state plus this session's own changes, whatever the isolation level, so
+ * a revoke committed anywhere is in force at once (see check.c).
+ *
  * Relations are found by name in schema influx_tokens once, and found again
- * after any relcache invalidation of the tokens table (the extension was
- * dropped and created again, say).  Column numbers below must match the
+ * after any relcache invalidation of one of them (the extension was dropped
+ * and created again, say; cache.c owns the callback).  Column numbers below must match the
  * table definitions in src/influx_tokens--1.0.sql; later versions may only
  * append columns.
  *
@@ -22,9 +26,9 @@
 #include "catalog/pg_collation_d.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #define EXTENSION_SCHEMA "influx_tokens"
 
@@ -49,6 +53,7 @@
 typedef struct ExtensionRelations
 {
 	bool		valid;
+	Oid			orgs;
 	Oid			tokens;
 	Oid			tokens_digest_index;
 	Oid			buckets;
@@ -95,6 +100,7 @@ resolve_relations(void)
 				 errmsg("schema \"%s\" does not exist", EXTENSION_SCHEMA),
 				 errhint("Is the extension influx_tokens installed in this database?")));
 
+	relations.orgs = relation_in_schema(namespace_oid, "orgs");
 	relations.tokens = relation_in_schema(namespace_oid, "tokens");
 	relations.tokens_digest_index =
 		relation_in_schema(namespace_oid, "tokens_digest_key");
@@ -108,24 +114,23 @@ resolve_relations(void)
 }
 
 /*
- * forget_relations is the relcache callback: an invalidation of one of our
- * tables, or of everything (InvalidOid), means the OIDs may be stale.
+ * lookup_is_extension_relation says whether relid is one of the tables
+ * checks read (as last resolved).
  */
-static void
-forget_relations(Datum arg, Oid relid)
+bool
+lookup_is_extension_relation(Oid relid)
 {
-	if (relid == InvalidOid || relid == relations.tokens ||
-		relid == relations.buckets || relid == relations.permissions)
-		relations.valid = false;
+	return relid == relations.tokens || relid == relations.buckets ||
+		relid == relations.permissions || relid == relations.orgs;
 }
 
 /*
- * lookup_init registers the relcache callback; called once from _PG_init.
+ * lookup_forget_relations makes the next lookup find the relations again.
  */
 void
-lookup_init(void)
+lookup_forget_relations(void)
 {
-	CacheRegisterRelcacheCallback(forget_relations, (Datum) 0);
+	relations.valid = false;
 }
 
 /*
@@ -193,13 +198,14 @@ load_grants(int64 token_id, Snapshot snapshot, int *ngrants)
 }
 
 /*
- * lookup_token returns the token with this digest as seen by snapshot,
- * with its grants, in a single palloc'd chunk; NULL if there is none.
+ * lookup_token returns the token with this digest, with its grants (read
+ * with the same snapshot), in a single palloc'd chunk; NULL if there is none.
  */
 TokenRecord *
-lookup_token(const uint8 *digest, Snapshot snapshot)
+lookup_token(const uint8 *digest)
 {
 	bytea	   *digest_value = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
+	Snapshot	snapshot;
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
@@ -210,6 +216,7 @@ lookup_token(const uint8 *digest, Snapshot snapshot)
 	TokenGrant *grants;
 
 	resolve_relations();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
 	SET_VARSIZE(digest_value, VARHDRSZ + TOKEN_DIGEST_LENGTH);
 	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
@@ -240,9 +247,13 @@ lookup_token(const uint8 *digest, Snapshot snapshot)
 	pfree(digest_value);
 
 	if (!found)
+	{
+		UnregisterSnapshot(snapshot);
 		return NULL;
+	}
 
 	grants = load_grants(header.id, snapshot, &header.ngrants);
+	UnregisterSnapshot(snapshot);
 	record = palloc(offsetof(TokenRecord, grants) +
 					header.ngrants * sizeof(TokenGrant));
 	memcpy(record, &header, offsetof(TokenRecord, grants));
@@ -253,12 +264,12 @@ lookup_token(const uint8 *digest, Snapshot snapshot)
 
 /*
  * lookup_bucket_id returns the id of the bucket with this name in an
- * organization as seen by snapshot, or 0 if there is none.
+ * organization, or 0 if there is none.
  */
 int64
-lookup_bucket_id(int64 org_id, const char *name, size_t length,
-				 Snapshot snapshot)
+lookup_bucket_id(int64 org_id, const char *name, size_t length)
 {
+	Snapshot	snapshot;
 	Relation	rel;
 	ScanKeyData keys[2];
 	SysScanDesc scan;
@@ -267,6 +278,7 @@ lookup_bucket_id(int64 org_id, const char *name, size_t length,
 	text	   *name_value;
 
 	resolve_relations();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	name_value = cstring_to_text_with_len(name, (int) length);
 
 	rel = table_open(relations.buckets, AccessShareLock);
@@ -289,6 +301,7 @@ lookup_bucket_id(int64 org_id, const char *name, size_t length,
 	}
 	systable_endscan(scan);
 	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
 	pfree(name_value);
 	return bucket_id;
 }

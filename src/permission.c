@@ -190,6 +190,8 @@ parse_permission(const char *text, size_t length, ParsedPermission *permission)
 /*
  * grants_allow says whether any of a token's grants covers a request for
  * action on a resource type, or on one bucket when bucket_id is not 0.
+ * GRANT_ANY_BUCKET asks whether some grant of that action and type exists at
+ * all, which lets a check skip resolving a bucket that nothing could cover.
  *
  * InfluxDB's rule: action and type must be equal; a grant on the whole type
  * covers every request of that type in the organization; a grant on one
@@ -207,7 +209,7 @@ grants_allow(const TokenGrant *grants, int ngrants,
 
 		if (grant->action != action || grant->resource_type != type)
 			continue;
-		if (grant->bucket_id == 0)
+		if (grant->bucket_id == 0 || bucket_id == GRANT_ANY_BUCKET)
 			return true;
 		if (bucket_id != 0 && grant->bucket_id == bucket_id)
 			return true;

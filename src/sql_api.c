@@ -13,6 +13,7 @@
 #include "influx_tokens.h"
 
 #include "access/htup_details.h"
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -25,6 +26,8 @@ PG_FUNCTION_INFO_V1(generate_token);
 PG_FUNCTION_INFO_V1(token_digest_if_well_formed);
 PG_FUNCTION_INFO_V1(parse_permission_sql);
 PG_FUNCTION_INFO_V1(check_name_sql);
+PG_FUNCTION_INFO_V1(invalidate_cache_trigger);
+PG_FUNCTION_INFO_V1(cache_stats);
 
 void		_PG_init(void);
 
@@ -34,7 +37,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	lookup_init();
+	cache_init();
 }
 
 /*
@@ -196,4 +199,49 @@ check_name_sql(PG_FUNCTION_ARGS)
 	name = PG_GETARG_TEXT_PP(1);
 	check_name(kind, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 	PG_RETURN_VOID();
+}
+
+/*
+ * _invalidate_cache(): statement-level trigger on the tables checks read;
+ * see cache.c for why this keeps every backend's cache correct.
+ */
+Datum
+invalidate_cache_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("_invalidate_cache() must be called as a trigger")));
+
+	cache_note_table_change(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * cache_stats(): this backend's cache, for administrators and benchmarks.
+ */
+Datum
+cache_stats(PG_FUNCTION_ARGS)
+{
+	CacheStats	stats = cache_get_stats();
+	TupleDesc	desc;
+	Datum		values[8];
+	bool		nulls[8] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+
+	values[0] = Int32GetDatum(stats.capacity);
+	values[1] = Int64GetDatum(stats.tokens);
+	values[2] = Int64GetDatum(stats.buckets);
+	values[3] = Int64GetDatum(stats.memory_bytes);
+	values[4] = Int64GetDatum(stats.hits);
+	values[5] = Int64GetDatum(stats.misses);
+	values[6] = Int64GetDatum(stats.evictions);
+	values[7] = Int64GetDatum(stats.invalidations);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

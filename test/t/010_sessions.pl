@@ -22,6 +22,7 @@ $node->safe_psql('postgres', q{
 	FROM (VALUES ('revoke', '{write:buckets/metrics}'::text[]),
 	             ('delete', '{write:buckets/metrics}'),
 	             ('expiry', '{write:buckets/metrics}'),
+	             ('perm',   '{write:buckets/metrics}'),
 	             ('drop',   '{write:buckets/logs}'),
 	             ('rr',     '{write:buckets/metrics}')) AS v(name, perms);
 });
@@ -44,8 +45,17 @@ sub check
 		"SELECT influx_tokens.token_check(token, '$action', '$bucket') FROM handed_out WHERE name = '$name'");
 }
 
+sub cache_hits
+{
+	return $checker->query_safe('SELECT hits FROM influx_tokens.cache_stats()');
+}
+
 # Revoke in one session, denied in the other at once; reactivate likewise.
+# The checking session has the token in its cache when the revoke commits.
 is(check('revoke', 'write', 'metrics'), 't', 'token works before revoke');
+my $hits = cache_hits();
+is(check('revoke', 'write', 'metrics'), 't', 'token works from the cache');
+cmp_ok(cache_hits(), '>', $hits, 'second check was a cache hit');
 my $id = token_id('revoke');
 $node->safe_psql('postgres', "SELECT influx_tokens.revoke_token($id)");
 is(check('revoke', 'write', 'metrics'), 'f', 'revoke in another session is seen at the next check');
@@ -73,6 +83,21 @@ $node->safe_psql('postgres',
 is(check('expiry', 'write', 'metrics'), 't', 'token works until its new expiry');
 $node->safe_psql('postgres', 'SELECT pg_sleep(0.5)');
 is(check('expiry', 'write', 'metrics'), 'f', 'token stops at the expiry set by another session');
+
+# A permission changed with plain SQL by a superuser.
+is(check('perm', 'write', 'metrics'), 't', 'token is cached before its permission changes');
+$id = token_id('perm');
+$node->safe_psql('postgres', "UPDATE influx_tokens.permissions SET action = 'read' WHERE token_id = $id");
+is(check('perm', 'write', 'metrics'), 'f', 'direct permission change is seen at the next check');
+is(check('perm', 'read', 'metrics'), 't', 'the new permission is in force');
+$node->safe_psql('postgres', "UPDATE influx_tokens.permissions SET action = 'write' WHERE token_id = $id");
+
+# Bucket rename: the grant follows the bucket in the other session's cache.
+is(check('drop', 'write', 'logs'), 't', 'token works before its bucket is renamed');
+$node->safe_psql('postgres', "SELECT influx_tokens.rename_bucket('acme', 'logs', 'logs2')");
+is(check('drop', 'write', 'logs'), 'f', 'old bucket name refused after rename in another session');
+is(check('drop', 'write', 'logs2'), 't', 'new bucket name allowed after rename in another session');
+$node->safe_psql('postgres', "SELECT influx_tokens.rename_bucket('acme', 'logs2', 'logs')");
 
 # Bucket drop.
 is(check('drop', 'write', 'logs'), 't', 'token works before its bucket is dropped');

@@ -1,0 +1,443 @@
+/*-------------------------------------------------------------------------
+ *
+ * cache.c
+ *	  Per-backend cache of tokens (by digest) and buckets (by organization
+ *	  and name), and its invalidation.
+ *
+ * Correctness first.  Every change to the extension's tables fires a
+ * statement-level trigger (cache_note_table_change) that
+ *	  - clears this backend's cache at once, so the changing session sees its
+ *		own uncommitted change at its next check, and
+ *	  - registers a relcache invalidation of the changed table, which
+ *		PostgreSQL delivers to every other backend (and, through the WAL, to
+ *		hot standbys) when the transaction commits, and throws away if it
+ *		aborts.
+ * The relcache callback only clears the cache; checks call
+ * AcceptInvalidationMessages() before trusting it.  An abort of a
+ * transaction that changed the tables clears the cache too, since entries
+ * may have been loaded from its uncommitted state.
+ *
+ * A load can race with a commit elsewhere: the snapshot misses the commit
+ * but its invalidation arrives while we read.  Each load therefore notes
+ * the cache generation before taking its snapshot and stores its result only
+ * if no invalidation came in between.
+ *
+ * Only tokens that exist are cached (whatever their status), so a flood of
+ * unknown tokens can never push known ones out.  Both tables are bounded by
+ * influx_tokens.cache_size entries and evict the least recently used.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "influx_tokens.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "lib/ilist.h"
+#include "mb/pg_wchar.h"
+#include "storage/proc.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+
+/* Longest bucket name in bytes: NAME_MAX_CHARS characters of up to 4 bytes. */
+#define BUCKET_NAME_MAX_BYTES (NAME_MAX_CHARS * MAX_MULTIBYTE_CHAR_LEN)
+
+typedef struct CachedToken
+{
+	uint8		digest[TOKEN_DIGEST_LENGTH];	/* hash key */
+	dlist_node	lru;
+	TokenRecord *record;		/* allocated in cache_context */
+} CachedToken;
+
+typedef struct BucketKey
+{
+	int64		org_id;
+	uint32		name_length;
+	char		name[BUCKET_NAME_MAX_BYTES];
+} BucketKey;
+
+typedef struct CachedBucket
+{
+	BucketKey	key;			/* hash key */
+	dlist_node	lru;
+	int64		bucket_id;
+} CachedBucket;
+
+/* A hash table bounded by cache_size entries, most recently used first. */
+typedef struct BoundedTable
+{
+	HTAB	   *table;
+	dlist_head	lru;
+	long		entries;
+	Size		lru_offset;		/* where the dlist_node sits in an entry */
+} BoundedTable;
+
+static int	cache_size = 10000;
+
+static MemoryContext cache_context = NULL;
+static BoundedTable token_table;
+static BoundedTable bucket_table;
+
+/* Bumped by every invalidation; a load that sees it move stores nothing. */
+static uint64 cache_generation = 0;
+static bool cache_valid = false;
+
+/* Whether the current transaction changed the tables, and where it last said so. */
+static bool changed_in_transaction = false;
+static LocalTransactionId notified_lxid = InvalidLocalTransactionId;
+static SubTransactionId notified_subxid = InvalidSubTransactionId;
+
+static CacheStats stats;
+
+static void release_token(void *entry);
+static void bounded_trim(BoundedTable *t, long limit, void (*release) (void *entry));
+
+/*
+ * bucket_key_hash hashes the used part of a BucketKey only.
+ */
+static uint32
+bucket_key_hash(const void *key, Size keysize)
+{
+	const BucketKey *k = key;
+
+	return hash_combine(hash_bytes_uint32((uint32) k->org_id ^ (uint32) (k->org_id >> 32)),
+						hash_bytes((const unsigned char *) k->name, (int) k->name_length));
+}
+
+/*
+ * bucket_key_match compares the used parts of two BucketKeys (0 if equal).
+ */
+static int
+bucket_key_match(const void *key1, const void *key2, Size keysize)
+{
+	const BucketKey *a = key1;
+	const BucketKey *b = key2;
+
+	if (a->org_id != b->org_id || a->name_length != b->name_length)
+		return 1;
+	return memcmp(a->name, b->name, a->name_length);
+}
+
+/*
+ * bucket_key_copy copies the used part of a BucketKey into a new entry.
+ */
+static void *
+bucket_key_copy(void *dest, const void *src, Size keysize)
+{
+	const BucketKey *k = src;
+
+	return memcpy(dest, src, offsetof(BucketKey, name) + k->name_length);
+}
+
+/*
+ * cache_build creates both tables in a fresh memory context.
+ */
+static void
+cache_build(void)
+{
+	HASHCTL		ctl;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(CacheMemoryContext,
+											  "influx_tokens cache",
+											  ALLOCSET_DEFAULT_SIZES);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = TOKEN_DIGEST_LENGTH;
+	ctl.entrysize = sizeof(CachedToken);
+	ctl.hcxt = cache_context;
+	token_table.table = hash_create("influx_tokens tokens", 1024, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	dlist_init(&token_table.lru);
+	token_table.entries = 0;
+	token_table.lru_offset = offsetof(CachedToken, lru);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(BucketKey);
+	ctl.entrysize = sizeof(CachedBucket);
+	ctl.hash = bucket_key_hash;
+	ctl.match = bucket_key_match;
+	ctl.keycopy = bucket_key_copy;
+	ctl.hcxt = cache_context;
+	bucket_table.table = hash_create("influx_tokens buckets", 256, &ctl,
+									 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
+									 HASH_KEYCOPY | HASH_CONTEXT);
+	dlist_init(&bucket_table.lru);
+	bucket_table.entries = 0;
+	bucket_table.lru_offset = offsetof(CachedBucket, lru);
+
+	cache_valid = true;
+}
+
+/*
+ * cache_invalidate forgets everything cached; the memory is given back at
+ * the next use, not inside an invalidation callback.
+ */
+static void
+cache_invalidate(void)
+{
+	cache_generation++;
+	if (cache_valid)
+		stats.invalidations++;
+	cache_valid = false;
+}
+
+/*
+ * cache_prepare brings the cache up to date with every invalidation received
+ * so far; a check calls it once, before any cache_get.  Only here is memory
+ * of a cleared cache given back, so records returned by token_cache_get stay
+ * valid until the next check even if an invalidation arrives meanwhile.
+ */
+void
+cache_prepare(void)
+{
+	AcceptInvalidationMessages();
+	if (!cache_valid)
+	{
+		if (cache_context != NULL)
+			MemoryContextReset(cache_context);
+		cache_build();
+	}
+
+	/* influx_tokens.cache_size may have been lowered since the last check. */
+	bounded_trim(&token_table, cache_size, release_token);
+	bounded_trim(&bucket_table, cache_size, NULL);
+}
+
+/*
+ * cache_usable says whether entries may be read and stored now: caching is
+ * on, and no invalidation has come in since cache_prepare.
+ */
+static inline bool
+cache_usable(void)
+{
+	return cache_size > 0 && cache_valid;
+}
+
+/*
+ * bounded_lookup finds an entry and marks it most recently used.
+ */
+static void *
+bounded_lookup(BoundedTable *t, const void *key)
+{
+	char	   *entry = hash_search(t->table, key, HASH_FIND, NULL);
+
+	if (entry != NULL)
+		dlist_move_head(&t->lru, (dlist_node *) (entry + t->lru_offset));
+	return entry;
+}
+
+/*
+ * bounded_trim evicts least recently used entries until at most limit are
+ * left.  release, if given, frees what an evicted entry points to.
+ */
+static void
+bounded_trim(BoundedTable *t, long limit, void (*release) (void *entry))
+{
+	while (t->entries > limit && !dlist_is_empty(&t->lru))
+	{
+		char	   *victim = (char *) dlist_tail_node(&t->lru) - t->lru_offset;
+
+		dlist_delete((dlist_node *) (victim + t->lru_offset));
+		if (release)
+			release(victim);
+		hash_search(t->table, victim, HASH_REMOVE, NULL);
+		t->entries--;
+		stats.evictions++;
+	}
+}
+
+/*
+ * bounded_insert enters a new key (absent, as the caller just looked), after
+ * making room for it.
+ */
+static void *
+bounded_insert(BoundedTable *t, const void *key, void (*release) (void *entry))
+{
+	char	   *entry;
+	bool		found;
+
+	bounded_trim(t, cache_size - 1, release);
+	entry = hash_search(t->table, key, HASH_ENTER, &found);
+	Assert(!found);
+	dlist_push_head(&t->lru, (dlist_node *) (entry + t->lru_offset));
+	t->entries++;
+	return entry;
+}
+
+/*
+ * release_token frees the record of an evicted token.
+ */
+static void
+release_token(void *entry)
+{
+	pfree(((CachedToken *) entry)->record);
+}
+
+/*
+ * token_cache_get returns what a check needs to know of the token with this
+ * digest, from the cache or else from the tables; NULL if it does not exist.
+ * The result is valid until the next cache_prepare.
+ */
+const TokenRecord *
+token_cache_get(const uint8 *digest)
+{
+	uint64		generation = cache_generation;
+	CachedToken *cached;
+	TokenRecord *record;
+	Size		size;
+
+	if (cache_usable() && (cached = bounded_lookup(&token_table, digest)) != NULL)
+	{
+		stats.hits++;
+		return cached->record;
+	}
+
+	stats.misses++;
+	record = lookup_token(digest);
+	if (record == NULL || !cache_usable() || generation != cache_generation)
+		return record;
+
+	size = offsetof(TokenRecord, grants) + record->ngrants * sizeof(TokenGrant);
+	cached = bounded_insert(&token_table, digest, release_token);
+	cached->record = MemoryContextAlloc(cache_context, size);
+	memcpy(cached->record, record, size);
+	pfree(record);
+	return cached->record;
+}
+
+/*
+ * bucket_cache_get_id returns the id of the named bucket of an organization,
+ * from the cache or else from the tables; 0 if there is none.
+ */
+int64
+bucket_cache_get_id(int64 org_id, const char *name, size_t length)
+{
+	uint64		generation = cache_generation;
+	BucketKey	key;
+	CachedBucket *cached;
+	int64		bucket_id;
+
+	/* No valid bucket name is this long, so no bucket has it. */
+	if (length > BUCKET_NAME_MAX_BYTES)
+		return 0;
+
+	key.org_id = org_id;
+	key.name_length = (uint32) length;
+	memcpy(key.name, name, length);
+
+	if (cache_usable() && (cached = bounded_lookup(&bucket_table, &key)) != NULL)
+		return cached->bucket_id;
+
+	bucket_id = lookup_bucket_id(org_id, name, length);
+	/* Only buckets that exist are cached, like tokens. */
+	if (bucket_id != 0 && cache_usable() && generation == cache_generation)
+	{
+		cached = bounded_insert(&bucket_table, &key, NULL);
+		cached->bucket_id = bucket_id;
+	}
+	return bucket_id;
+}
+
+/*
+ * cache_note_table_change is called by the trigger on the extension's
+ * tables: clear this backend's cache now, and have every other backend
+ * clear theirs when (and only if) this transaction commits.  One
+ * invalidation per subtransaction is enough; a later one in an aborted
+ * subtransaction would be lost with it, hence the subtransaction id.
+ */
+void
+cache_note_table_change(Oid relid)
+{
+	cache_invalidate();
+	changed_in_transaction = true;
+
+	if (notified_lxid != MyProc->lxid ||
+		notified_subxid != GetCurrentSubTransactionId())
+	{
+		CacheInvalidateRelcacheByRelid(relid);
+		notified_lxid = MyProc->lxid;
+		notified_subxid = GetCurrentSubTransactionId();
+	}
+}
+
+/*
+ * relcache_changed is the relcache callback: any invalidation of one of our
+ * tables, or of every relation (InvalidOid), clears the cache and the
+ * remembered relation OIDs.
+ */
+static void
+relcache_changed(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || lookup_is_extension_relation(relid))
+	{
+		lookup_forget_relations();
+		cache_invalidate();
+	}
+}
+
+/*
+ * transaction_ended clears the cache after an abort of a transaction that
+ * changed the tables: entries may have been loaded from its changes.
+ */
+static void
+transaction_ended(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		if (changed_in_transaction)
+			cache_invalidate();
+		changed_in_transaction = false;
+	}
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		changed_in_transaction = false;
+}
+
+/*
+ * subtransaction_ended does the same for a rolled-back savepoint.
+ */
+static void
+subtransaction_ended(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && changed_in_transaction)
+		cache_invalidate();
+}
+
+/*
+ * cache_get_stats reports the cache's counters and its current size.
+ */
+CacheStats
+cache_get_stats(void)
+{
+	CacheStats	result = stats;
+
+	result.capacity = cache_size;
+	result.tokens = cache_valid ? token_table.entries : 0;
+	result.buckets = cache_valid ? bucket_table.entries : 0;
+	result.memory_bytes = cache_context ? MemoryContextMemAllocated(cache_context, true) : 0;
+	return result;
+}
+
+/*
+ * cache_init defines the setting and registers the callbacks; called once
+ * from _PG_init.
+ */
+void
+cache_init(void)
+{
+	DefineCustomIntVariable("influx_tokens.cache_size",
+							"Maximum number of tokens (and of buckets) each backend caches.",
+							"0 switches the cache off; every check then reads the tables.",
+							&cache_size,
+							10000, 0, 10000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("influx_tokens");
+
+	CacheRegisterRelcacheCallback(relcache_changed, (Datum) 0);
+	RegisterXactCallback(transaction_ended, NULL);
+	RegisterSubXactCallback(subtransaction_ended, NULL);
+}
