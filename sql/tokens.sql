@@ -28,8 +28,8 @@ SELECT count(*) = 502 AS every_digest_is_sha256_of_its_token
 FROM influx_tokens.tokens t
 WHERE t.digest IN (SELECT digest(x, 'sha256') FROM (SELECT t AS x FROM many UNION ALL SELECT :'tok_a' UNION ALL SELECT :'tok_b') s);
 -- Known answer through the C digest that checks use, computed independently (Python hashlib).
-SELECT encode(influx_tokens._token_digest('ixt_0000000000000000000000000000000000' || '0iqUEf'), 'hex')
-     = 'a9892906d26ec59cbcc6e05ef2527c0e8023e66b53631f5547beee69cccddde7' AS known_answer;
+SELECT encode(influx_tokens._token_digest('ixt_0000000000000000000000000000000000' || '06sng3'), 'hex')
+     = 'd55a2c4b39d43230271ed7fe906967ea887e1783a4e556c934abc7bfa91f54bc' AS known_answer;
 -- Something that is not a well-formed token has no digest at all.
 SELECT influx_tokens._token_digest('abc') IS NULL AS not_a_token;
 
@@ -48,8 +48,8 @@ SELECT influx_tokens.token_check(overlay(:'tok_a' placing CASE WHEN substr(:'tok
                                  'write', 'metrics') AS typo_allowed;
 SELECT influx_tokens.token_check(overlay(:'tok_a' placing CASE WHEN substr(:'tok_a', 44, 1) = '0' THEN '1' ELSE '0' END from 44 for 1),
                                  'write', 'metrics') AS bad_checksum_allowed;
--- A well-formed token (valid checksum, computed independently with zlib.crc32) that was never issued.
-SELECT influx_tokens.token_check('ixt_0000000000000000000000000000000000' || '0iqUEf', 'write', 'metrics') AS unknown_allowed;
+-- A well-formed token (valid checksum, CRC-32C computed independently in Python) that was never issued.
+SELECT influx_tokens.token_check('ixt_0000000000000000000000000000000000' || '06sng3', 'write', 'metrics') AS unknown_allowed;
 
 -- token_info: one row for a known token, none for anything else.
 SELECT org, description, status, labels, permissions, expires_at,

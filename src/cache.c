@@ -90,8 +90,29 @@ static SubTransactionId notified_subxid = InvalidSubTransactionId;
 
 static CacheStats stats;
 
+/*
+ * The bucket most recently resolved: an app server checks the same bucket
+ * over and over, and comparing one key is cheaper than a hash lookup.
+ * Cleared with the cache.
+ */
+static BucketKey last_bucket;
+static int64 last_bucket_id = 0;
+
 static void release_token(void *entry);
 static void bounded_trim(BoundedTable *t, long limit, void (*release) (void *entry));
+
+/*
+ * digest_hash hashes a token digest by taking its first four bytes: SHA-256
+ * output is already uniformly distributed, so hashing it again is wasted work.
+ */
+static uint32
+digest_hash(const void *key, Size keysize)
+{
+	uint32		h;
+
+	memcpy(&h, key, sizeof(h));
+	return h;
+}
 
 /*
  * bucket_key_hash hashes the used part of a BucketKey only.
@@ -146,9 +167,12 @@ cache_build(void)
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = TOKEN_DIGEST_LENGTH;
 	ctl.entrysize = sizeof(CachedToken);
+	ctl.hash = digest_hash;
+	ctl.match = memcmp;
 	ctl.hcxt = cache_context;
 	token_table.table = hash_create("influx_tokens tokens", 1024, &ctl,
-									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+									HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
+									HASH_CONTEXT);
 	dlist_init(&token_table.lru);
 	token_table.entries = 0;
 	token_table.lru_offset = offsetof(CachedToken, lru);
@@ -178,6 +202,7 @@ static void
 cache_invalidate(void)
 {
 	cache_generation++;
+	last_bucket_id = 0;
 	if (cache_valid)
 		stats.invalidations++;
 	cache_valid = false;
@@ -323,12 +348,20 @@ bucket_cache_get_id(int64 org_id, const char *name, size_t length)
 	if (length > BUCKET_NAME_MAX_BYTES)
 		return 0;
 
+	if (last_bucket_id != 0 && cache_usable() && last_bucket.org_id == org_id &&
+		last_bucket.name_length == length && memcmp(last_bucket.name, name, length) == 0)
+		return last_bucket_id;
+
 	key.org_id = org_id;
 	key.name_length = (uint32) length;
 	memcpy(key.name, name, length);
 
 	if (cache_usable() && (cached = bounded_lookup(&bucket_table, &key)) != NULL)
-		return cached->bucket_id;
+	{
+		bucket_key_copy(&last_bucket, &key, sizeof(key));
+		last_bucket_id = cached->bucket_id;
+		return last_bucket_id;
+	}
 
 	bucket_id = lookup_bucket_id(org_id, name, length);
 	/* Only buckets that exist are cached, like tokens. */

@@ -23,7 +23,7 @@
 
 /*
  * A token is "ixt_", 34 random base62 characters (202 bits of entropy) and
- * 6 base62 characters of the CRC-32 of the random part.  URL-safe, and a
+ * 6 base62 characters of the CRC-32C of the random part.  URL-safe, and a
  * mistyped or invented token fails the checksum without a table lookup.
  */
 #define TOKEN_PREFIX			"ixt_"

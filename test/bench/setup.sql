@@ -1,0 +1,45 @@
+-- Builds a benchmark database with :n tokens in organization "bench", the same
+-- rows in influx_tokens' tables and in the baseline's.  Tokens are loaded in
+-- bulk (not through create_token, which is timed separately) and kept in
+-- plain text in bench.plain so the checks have something to check.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+CREATE EXTENSION influx_tokens CASCADE;
+\ir baseline.sql
+CREATE SCHEMA bench;
+CREATE FUNCTION bench.seconds(query text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE started timestamptz := clock_timestamp();
+BEGIN
+    EXECUTE query;
+    RETURN extract(epoch FROM clock_timestamp() - started);
+END
+$$;
+
+SELECT influx_tokens.create_org('bench');
+SELECT influx_tokens.create_org('bench_create');
+SELECT influx_tokens.create_bucket('bench', 'b');
+SELECT influx_tokens.create_bucket('bench', 'other');
+SELECT influx_tokens.create_bucket('bench_create', 'b');
+
+-- i % 3 = 0: write one bucket; 1: read all buckets; 2: write all buckets.
+CREATE TABLE bench.plain (i int PRIMARY KEY, token text NOT NULL);
+INSERT INTO bench.plain SELECT i, influx_tokens._generate_token() FROM generate_series(1, :n) AS i;
+INSERT INTO influx_tokens.tokens (id, org_id, digest)
+SELECT i, (SELECT id FROM influx_tokens.orgs WHERE name = 'bench'), influx_tokens._token_digest(token)
+FROM bench.plain;
+SELECT setval('influx_tokens.tokens_id_seq', :n);
+INSERT INTO influx_tokens.permissions (token_id, action, resource_type, bucket_id)
+SELECT i, CASE WHEN i % 3 = 1 THEN 'read' ELSE 'write' END, 'buckets',
+       CASE WHEN i % 3 = 0 THEN (SELECT id FROM influx_tokens.buckets WHERE name = 'b' AND org_id =
+                                 (SELECT id FROM influx_tokens.orgs WHERE name = 'bench')) END
+FROM bench.plain;
+
+INSERT INTO bench_sql.orgs SELECT id, name FROM influx_tokens.orgs;
+INSERT INTO bench_sql.buckets SELECT id, org_id, name FROM influx_tokens.buckets;
+INSERT INTO bench_sql.tokens (id, org_id, digest) SELECT id, org_id, digest FROM influx_tokens.tokens;
+SELECT setval(pg_get_serial_sequence('bench_sql.tokens', 'id'), :n);
+INSERT INTO bench_sql.permissions SELECT token_id, action, resource_type, bucket_id FROM influx_tokens.permissions;
+
+-- The hot token may write bucket b.
+CREATE TABLE bench.hot AS SELECT token FROM bench.plain WHERE i = 3;
+VACUUM ANALYZE;
