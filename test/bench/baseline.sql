@@ -1,6 +1,8 @@
 -- The plain SQL + pgcrypto way to do what influx_tokens does, written the way a
 -- competent user would: the same tables (own copies, no triggers), digest()
--- from pgcrypto, one SQL function per API call.  Used only by the benchmark.
+-- from pgcrypto, one function per API call.  token_check is a single SQL
+-- query, which the planner inlines into the calling query; the PL/pgSQL
+-- variant is how many applications write it.  Used only by the benchmark.
 CREATE SCHEMA bench_sql;
 
 CREATE TABLE bench_sql.orgs (id bigint PRIMARY KEY, name text NOT NULL UNIQUE);
@@ -29,6 +31,29 @@ LANGUAGE sql STABLE AS $$
           AND p.resource_type = 'buckets'
           AND (p.bucket_id IS NULL OR p.bucket_id = b.id)
         LIMIT 1), false)
+$$;
+
+-- The same check in PL/pgSQL, as many applications write it.
+CREATE FUNCTION bench_sql.token_check_plpgsql(token text, action text, bucket text) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    found_token bench_sql.tokens;
+    found_bucket bigint;
+BEGIN
+    SELECT * INTO found_token FROM bench_sql.tokens t WHERE t.digest = digest(token, 'sha256');
+    IF NOT FOUND OR found_token.status <> 'active'
+       OR (found_token.expires_at IS NOT NULL AND found_token.expires_at <= clock_timestamp()) THEN
+        RETURN false;
+    END IF;
+    SELECT b.id INTO found_bucket FROM bench_sql.buckets b WHERE b.org_id = found_token.org_id AND b.name = bucket;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM bench_sql.permissions p
+                   WHERE p.token_id = found_token.id AND p.action = token_check_plpgsql.action
+                     AND p.resource_type = 'buckets'
+                     AND (p.bucket_id IS NULL OR p.bucket_id = found_bucket));
+END
 $$;
 
 CREATE FUNCTION bench_sql.create_token(org text, permissions text[]) RETURNS text
