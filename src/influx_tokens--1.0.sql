@@ -189,6 +189,16 @@ CREATE FUNCTION @extschema@._parse_permission(permission text,
 AS 'MODULE_PATHNAME', 'parse_permission_sql'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@._for_message(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'value_for_message_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@._looks_like_token(value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'looks_like_token_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@._check_name(kind text, name text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'check_name_sql'
@@ -222,7 +232,7 @@ BEGIN
     PERFORM @extschema@._check_name('organization', org);
     SELECT o.id INTO found_id FROM @extschema@.orgs AS o WHERE o.name = org;
     IF found_id IS NULL THEN
-        RAISE EXCEPTION 'organization "%" does not exist', org
+        RAISE EXCEPTION 'organization "%" does not exist', @extschema@._for_message(org)
             USING ERRCODE = 'undefined_object';
     END IF;
     RETURN found_id;
@@ -241,7 +251,8 @@ BEGIN
     SELECT b.id INTO found_id FROM @extschema@.buckets AS b
     WHERE b.org_id = _bucket_id.org_id AND b.name = bucket;
     IF found_id IS NULL THEN
-        RAISE EXCEPTION 'bucket "%" does not exist in organization "%"', bucket, org
+        RAISE EXCEPTION 'bucket "%" does not exist in organization "%"',
+            @extschema@._for_message(bucket), @extschema@._for_message(org)
             USING ERRCODE = 'undefined_object';
     END IF;
     RETURN found_id;
@@ -311,6 +322,11 @@ BEGIN
             USING ERRCODE = 'string_data_right_truncation',
                   DETAIL = 'A description is at most 1024 characters long.';
     END IF;
+    IF @extschema@._looks_like_token(description) THEN
+        RAISE EXCEPTION 'description looks like it contains a token'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Descriptions are stored and shown in plain text; a token must never be.';
+    END IF;
 END
 $$;
 
@@ -358,7 +374,7 @@ DECLARE
 BEGIN
     PERFORM @extschema@._check_name('organization', create_org.name);
     IF EXISTS (SELECT FROM @extschema@.orgs AS o WHERE o.name = create_org.name) THEN
-        RAISE EXCEPTION 'organization "%" already exists', create_org.name
+        RAISE EXCEPTION 'organization "%" already exists', @extschema@._for_message(create_org.name)
             USING ERRCODE = 'unique_violation';
     END IF;
     INSERT INTO @extschema@.orgs (name) VALUES (create_org.name) RETURNING id INTO new_id;
@@ -379,7 +395,7 @@ BEGIN
         RETURN;
     END IF;
     IF EXISTS (SELECT FROM @extschema@.orgs AS o WHERE o.name = new_name) THEN
-        RAISE EXCEPTION 'organization "%" already exists', new_name
+        RAISE EXCEPTION 'organization "%" already exists', @extschema@._for_message(new_name)
             USING ERRCODE = 'unique_violation';
     END IF;
     UPDATE @extschema@.orgs AS o SET name = new_name WHERE o.id = target_org_id;
@@ -400,7 +416,7 @@ BEGIN
     IF NOT drop_org.cascade AND
        (EXISTS (SELECT FROM @extschema@.buckets AS b WHERE b.org_id = target_org_id) OR
         EXISTS (SELECT FROM @extschema@.tokens AS t WHERE t.org_id = target_org_id)) THEN
-        RAISE EXCEPTION 'organization "%" still has buckets or tokens', drop_org.name
+        RAISE EXCEPTION 'organization "%" still has buckets or tokens', @extschema@._for_message(drop_org.name)
             USING ERRCODE = 'dependent_objects_still_exist',
                   HINT = 'Use drop_org(name, cascade => true) to drop them too.';
     END IF;
@@ -420,7 +436,8 @@ BEGIN
     PERFORM @extschema@._check_name('bucket', create_bucket.name);
     IF EXISTS (SELECT FROM @extschema@.buckets AS b
                WHERE b.org_id = target_org_id AND b.name = create_bucket.name) THEN
-        RAISE EXCEPTION 'bucket "%" already exists in organization "%"', create_bucket.name, org
+        RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
+            @extschema@._for_message(create_bucket.name), @extschema@._for_message(org)
             USING ERRCODE = 'unique_violation';
     END IF;
     INSERT INTO @extschema@.buckets (org_id, name)
@@ -446,7 +463,8 @@ BEGIN
     END IF;
     IF EXISTS (SELECT FROM @extschema@.buckets AS b
                WHERE b.org_id = target_org_id AND b.name = new_name) THEN
-        RAISE EXCEPTION 'bucket "%" already exists in organization "%"', new_name, org
+        RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
+            @extschema@._for_message(new_name), @extschema@._for_message(org)
             USING ERRCODE = 'unique_violation';
     END IF;
     UPDATE @extschema@.buckets AS b SET name = new_name WHERE b.id = target_bucket_id;

@@ -50,6 +50,7 @@ extern void token_digest(const char *token, size_t length, uint8 *digest);
 /* Longest bad value quoted back in an error message, in bytes. */
 #define QUOTED_VALUE_MAX_BYTES 64
 
+extern bool looks_like_token(const char *value, size_t length);
 extern char *value_for_message(const char *value, size_t length);
 extern void check_name(const char *kind, const char *name, size_t length);
 

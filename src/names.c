@@ -11,16 +11,53 @@
 #include "mb/pg_wchar.h"
 
 /*
+ * looks_like_token says whether a value contains something shaped like one
+ * of our tokens: the prefix followed by at least TOKEN_LOOKALIKE_CHARS base62
+ * characters (so that a name like "matrixt_data" is not taken for one).
+ * Callers mix up arguments (a token passed as a bucket name, an action or a
+ * permission); error messages must not carry a token into the server log,
+ * and names must not store one in plain text.
+ */
+#define TOKEN_LOOKALIKE_CHARS 16
+
+bool
+looks_like_token(const char *value, size_t length)
+{
+	const char *end = value + length;
+	const char *p = value;
+
+	while ((p = memmem(p, end - p, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH)) != NULL)
+	{
+		const char *c = p + TOKEN_PREFIX_LENGTH;
+		int			run = 0;
+
+		while (c < end && run < TOKEN_LOOKALIKE_CHARS &&
+			   ((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
+		{
+			c++;
+			run++;
+		}
+		if (run == TOKEN_LOOKALIKE_CHARS)
+			return true;
+		p += TOKEN_PREFIX_LENGTH;
+	}
+	return false;
+}
+
+/*
  * value_for_message returns a copy of a user-supplied value fit to quote in
- * an error message: clipped at a character boundary to at most
+ * an error message: anything containing a token prefix is replaced by a
+ * placeholder, and the rest is clipped at a character boundary to at most
  * QUOTED_VALUE_MAX_BYTES bytes (with "..." appended when clipped), so that a
- * 1 MB argument does not make a 1 MB log line.  Never pass a token here.
+ * 1 MB argument does not make a 1 MB log line.
  */
 char *
 value_for_message(const char *value, size_t length)
 {
 	int			clipped;
 
+	if (looks_like_token(value, length))
+		return pstrdup("(redacted: looks like a token)");
 	if (length <= QUOTED_VALUE_MAX_BYTES)
 		return pnstrdup(value, length);
 
@@ -31,8 +68,9 @@ value_for_message(const char *value, size_t length)
 /*
  * check_name raises an error unless name is acceptable as the name of an
  * organization, a bucket or a label: 1 to NAME_MAX_CHARS characters, none
- * of them a control character, and no leading or trailing white space
- * (which would make two names that look equal differ).  kind ("bucket",
+ * of them a control character, no leading or trailing white space (which
+ * would make two names that look equal differ), and nothing that looks like
+ * a token.  kind ("bucket",
  * "organization", "label") only words the message.
  */
 void
@@ -69,4 +107,10 @@ check_name(const char *kind, const char *name, size_t length)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s name \"%s\" begins or ends with a space",
 						kind, value_for_message(name, length))));
+
+	if (looks_like_token(name, length))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s name looks like a token", kind),
+				 errdetail("Names are stored and shown in plain text; a token must never be.")));
 }

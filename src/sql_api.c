@@ -26,6 +26,8 @@ PG_FUNCTION_INFO_V1(generate_token);
 PG_FUNCTION_INFO_V1(token_digest_if_well_formed);
 PG_FUNCTION_INFO_V1(parse_permission_sql);
 PG_FUNCTION_INFO_V1(check_name_sql);
+PG_FUNCTION_INFO_V1(value_for_message_sql);
+PG_FUNCTION_INFO_V1(looks_like_token_sql);
 PG_FUNCTION_INFO_V1(invalidate_cache_trigger);
 PG_FUNCTION_INFO_V1(cache_stats);
 
@@ -199,6 +201,32 @@ check_name_sql(PG_FUNCTION_ARGS)
 	name = PG_GETARG_TEXT_PP(1);
 	check_name(kind, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 	PG_RETURN_VOID();
+}
+
+/*
+ * _for_message(value): a user-supplied value as error messages quote it
+ * (clipped, and redacted if it looks like a token), for the PL/pgSQL
+ * functions' RAISE statements.
+ */
+Datum
+value_for_message_sql(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_TEXT_P(cstring_to_text(value_for_message(VARDATA_ANY(value),
+													   VARSIZE_ANY_EXHDR(value))));
+}
+
+/*
+ * _looks_like_token(value): does the value contain something shaped like a
+ * token?  Descriptions and names must not store one in plain text.
+ */
+Datum
+looks_like_token_sql(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_BOOL(looks_like_token(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)));
 }
 
 /*

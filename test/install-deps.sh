@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing influx_tokens needs on Debian 12:
 # the PostgreSQL 15 server and its PGXS/TAP files, pgcrypto (contrib),
-# OpenSSL headers for the digest, IPC::Run for the TAP tests.
+# OpenSSL headers for the digest, IPC::Run for the TAP tests, clang with
+# its libFuzzer and sanitizer runtimes for the fuzz targets.
 set -euo pipefail
 
 packages=(
 	make gcc libssl-dev
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	libipc-run-perl
+	clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and installs influx_tokens, then runs every test against real
-# servers: the pg_regress suites in a throwaway cluster (pg_virtualenv) and
-# the TAP tests (PostgreSQL::Test::Cluster, one cluster per test file).
+# servers: the pg_regress suites in a throwaway cluster (pg_virtualenv), the
+# TAP tests (PostgreSQL::Test::Cluster, one cluster per test file), and a
+# short run of the fuzz targets.
 # Ends with a line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -52,6 +53,20 @@ if ! grep -q '^Result: PASS' "$logdir/tap.log"; then
 fi
 passed=$((passed + tap_ok))
 failed=$((failed + tap_failed))
+
+# Fuzzing: replay the stored corpus, then a short bounded run per target
+# (FUZZ_SECONDS, default 15; test/fuzz/run.sh documents longer runs).
+echo "== fuzz"
+bash test/fuzz/run.sh "${FUZZ_SECONDS:-15}" >"$logdir/fuzz.log" 2>&1
+cat "$logdir/fuzz.log" | grep -E '^(== |fuzz_)' || true
+fuzz_ok=$(grep -cE '^fuzz_[a-z_]+: ok' "$logdir/fuzz.log")
+fuzz_failed=$(grep -cE '^fuzz_[a-z_]+: FAILED' "$logdir/fuzz.log")
+if [ $((fuzz_ok + fuzz_failed)) -ne 2 ]; then
+	tail -30 "$logdir/fuzz.log"
+	fuzz_failed=$((2 - fuzz_ok))
+fi
+passed=$((passed + fuzz_ok))
+failed=$((failed + fuzz_failed))
 
 echo "logs: $logdir"
 echo "$passed passed, $failed failed"

@@ -64,12 +64,20 @@ hot() {
 	max "${runs[@]}"
 }
 
-# Checks/s over distinct tokens, each once, in a fresh connection.
+# Checks/s over the distinct tokens of sample table $3, each once, in a fresh connection.
 cold() {
-	local db=$1 fn=$2 step=$3 n
-	n=$(q "$db" "SELECT count(*) FROM bench.plain WHERE i % $step = 0")
+	local db=$1 fn=$2 sample=$3 n
+	n=$(q "$db" "SELECT count(*) FROM $sample")
 	rate "$n" "$(q "$db" "SELECT bench.seconds(\$\$SELECT count(*) FILTER (WHERE $fn(token,
-	          CASE WHEN i % 2 = 0 THEN 'write' ELSE 'read' END, 'b')) FROM bench.plain WHERE i % $step = 0\$\$)")"
+	          CASE WHEN i % 2 = 0 THEN 'write' ELSE 'read' END, 'b')) FROM $sample\$\$)")"
+}
+
+# Samples of distinct tokens, spread evenly over the table, in tables of their own
+# so that picking them costs the same whatever the size of bench.plain.
+sample() {
+	local db=$1 name=$2 n=$3 size=$4
+	q "$db" "CREATE TABLE bench.$name AS SELECT i, token FROM bench.plain WHERE i % ($n / $size) = 0;
+	         VACUUM ANALYZE bench.$name" >/dev/null
 }
 
 tps() {
@@ -92,6 +100,8 @@ for size in "${sizes[@]}"; do
 	echo "building $db ($n tokens)..." >&2
 	build "$db" "$n"
 	tok=$(q "$db" "SELECT token FROM bench.hot")
+	sample "$db" cold_10k "$n" 10000
+	[ "$size" = big ] && sample "$db" cold_100k "$n" 100000
 	echo "measuring $db..." >&2
 
 	R[hot_ext_$size]=$(hot "$db" "influx_tokens.token_check(h.token, 'write', r.bkt)" "$HOT_N")
@@ -99,9 +109,9 @@ for size in "${sizes[@]}"; do
 	R[hot_sql_$size]=$(hot "$db" "bench_sql.token_check(h.token, 'write', r.bkt)" "$BASELINE_HOT_N")
 	R[hot_plpgsql_$size]=$(hot "$db" "bench_sql.token_check_plpgsql(h.token, 'write', r.bkt)" "$BASELINE_HOT_N")
 	for impl in ext:influx_tokens.token_check sql:bench_sql.token_check plpgsql:bench_sql.token_check_plpgsql; do
-		R[cold_${impl%%:*}_$size]=$(cold "$db" "${impl#*:}" $((n / 10000)))
+		R[cold_${impl%%:*}_$size]=$(cold "$db" "${impl#*:}" bench.cold_10k)
 		if [ "$size" = big ]; then
-			R[cold100k_${impl%%:*}_$size]=$(cold "$db" "${impl#*:}" $((n / 100000)))
+			R[cold100k_${impl%%:*}_$size]=$(cold "$db" "${impl#*:}" bench.cold_100k)
 		fi
 	done
 	for impl in select1 ext sql plpgsql; do

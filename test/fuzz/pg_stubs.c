@@ -1,0 +1,227 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_stubs.c
+ *	  Just enough of the backend for the extension's pure parsers to run in
+ *	  a fuzzer process: error reporting that longjmps back to the harness,
+ *	  allocation that the harness frees after every input, and UTF-8
+ *	  versions of the two multibyte helpers names.c uses.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+
+#include "fuzz_stubs.h"
+
+sigjmp_buf *fuzz_error_jump = NULL;
+char		fuzz_last_message[1024];
+int			fuzz_last_sqlstate;
+
+/* Every allocation of one input, freed by fuzz_free_all. */
+typedef struct Allocation
+{
+	struct Allocation *next;
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} Allocation;
+
+static Allocation *allocations = NULL;
+
+static void *
+fuzz_alloc(size_t size)
+{
+	Allocation *a = malloc(offsetof(Allocation, data) + size);
+
+	if (a == NULL)
+		abort();
+	a->next = allocations;
+	allocations = a;
+	return a->data;
+}
+
+void
+fuzz_free_all(void)
+{
+	while (allocations != NULL)
+	{
+		Allocation *next = allocations->next;
+
+		free(allocations);
+		allocations = next;
+	}
+}
+
+void *
+palloc(Size size)
+{
+	return fuzz_alloc(size);
+}
+
+void
+pfree(void *pointer)
+{
+	/* freed with the rest of the input's allocations */
+}
+
+char *
+pnstrdup(const char *in, Size len)
+{
+	char	   *out = fuzz_alloc(len + 1);
+
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return out;
+}
+
+char *
+pstrdup(const char *in)
+{
+	return pnstrdup(in, strlen(in));
+}
+
+char *
+psprintf(const char *fmt,...)
+{
+	va_list		args;
+	int			needed;
+	char	   *out;
+
+	va_start(args, fmt);
+	needed = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	out = fuzz_alloc(needed + 1);
+	va_start(args, fmt);
+	vsnprintf(out, needed + 1, fmt, args);
+	va_end(args);
+	return out;
+}
+
+/* UTF-8 length of the character starting with byte c (1 for invalid bytes). */
+static int
+utf8_length(unsigned char c)
+{
+	if (c >= 0xf0)
+		return 4;
+	if (c >= 0xe0)
+		return 3;
+	if (c >= 0xc0)
+		return 2;
+	return 1;
+}
+
+int
+pg_mbstrlen_with_len(const char *mbstr, int limit)
+{
+	int			chars = 0;
+
+	while (limit > 0 && *mbstr)
+	{
+		int			l = utf8_length((unsigned char) *mbstr);
+
+		limit -= l;
+		mbstr += l;
+		chars++;
+	}
+	return chars;
+}
+
+int
+pg_mbcliplen(const char *mbstr, int len, int limit)
+{
+	int			clen = 0;
+
+	while (clen < len && *mbstr)
+	{
+		int			l = utf8_length((unsigned char) *mbstr);
+
+		if (clen + l > limit || clen + l > len)
+			break;
+		clen += l;
+		mbstr += l;
+	}
+	return clen;
+}
+
+/* Error reporting: format the message (to exercise the arguments), then jump. */
+bool
+errstart(int elevel, const char *domain)
+{
+	fuzz_last_message[0] = '\0';
+	fuzz_last_sqlstate = 0;
+	return elevel >= ERROR;
+}
+
+bool
+errstart_cold(int elevel, const char *domain)
+{
+	return errstart(elevel, domain);
+}
+
+void
+errfinish(const char *filename, int lineno, const char *funcname)
+{
+	if (fuzz_error_jump == NULL)
+		abort();
+	siglongjmp(*fuzz_error_jump, 1);
+}
+
+int
+errcode(int sqlerrcode)
+{
+	fuzz_last_sqlstate = sqlerrcode;
+	return 0;
+}
+
+static int
+format_into_message(const char *fmt, va_list args)
+{
+	vsnprintf(fuzz_last_message, sizeof(fuzz_last_message), fmt, args);
+	return 0;
+}
+
+int
+errmsg(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into_message(fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errmsg_internal(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into_message(fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errdetail(const char *fmt,...)
+{
+	char		buffer[1024];
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(buffer, sizeof(buffer), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errhint(const char *fmt,...)
+{
+	char		buffer[1024];
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(buffer, sizeof(buffer), fmt, args);
+	va_end(args);
+	return 0;
+}
