@@ -1,0 +1,129 @@
+# Claims of SECURITY.md that need a whole server to test:
+# - no token text ends up anywhere in the database, nor in a dump of it;
+# - pg_read_all_data sees digests, never tokens, and a plain role sees neither;
+# - no token appears in the server log, even when every error is logged with
+#   its statement and every statement with its bind parameters (with
+#   log_parameter_max_length = 0, as SECURITY.md recommends);
+# - bytes that are not valid UTF-8 (in a SQL_ASCII database) are just data;
+# - installation refuses an influx_tokens schema owned by another role.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('security');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+log_min_duration_statement = 0
+log_parameter_max_length = 0
+log_parameter_max_length_on_error = 0
+log_min_error_statement = info
+log_min_messages = info
+});
+$node->start;
+
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION influx_tokens CASCADE;
+	SELECT influx_tokens.create_org('acme');
+	SELECT influx_tokens.create_bucket('acme', 'metrics');
+	CREATE TABLE handed_out (name text PRIMARY KEY, token text);
+	INSERT INTO handed_out SELECT 'token' || i, influx_tokens.create_token('acme', '{write:buckets/metrics,read:orgs}',
+	    'token number ' || i, ARRAY['n:' || i]) FROM generate_series(1, 20) AS i;
+	CREATE ROLE app LOGIN;
+	CREATE ROLE reader LOGIN IN ROLE pg_read_all_data;
+});
+my @tokens = split /\n/, $node->safe_psql('postgres', 'SELECT token FROM handed_out ORDER BY name');
+is(scalar(@tokens), 20, 'twenty tokens handed out');
+
+# Only the app's own table (handed_out, a stand-in for the app's secret store) has them.
+$node->safe_psql('postgres', 'CREATE TABLE app_secrets AS SELECT * FROM handed_out; DROP TABLE handed_out');
+my $dump = $node->basedir . '/all.sql';
+$node->command_ok([ 'pg_dump', '-d', $node->connstr('postgres'), '-f', $dump, '--exclude-table=app_secrets' ],
+	'pg_dump of everything but the app table');
+my $dumped = slurp_file($dump);
+like($dumped, qr/COPY influx_tokens\.tokens/, 'the dump holds the token table');
+is(scalar(grep { index($dumped, $_) >= 0 } @tokens), 0, 'no token appears in the dump');
+is(scalar(grep { index($dumped, substr($_, 4, 20)) >= 0 } @tokens), 0, 'nor any part of a token\'s random body');
+
+# pg_read_all_data reads digests (not tokens); a plain role reads nothing.
+is($node->safe_psql('postgres', 'SET ROLE reader; SELECT count(*) FROM influx_tokens.tokens'), '20',
+	'pg_read_all_data can read the token table (digests)');
+my ($ret, $out, $err) = $node->psql('postgres', 'SET ROLE app; SELECT count(*) FROM influx_tokens.tokens');
+like($err, qr/permission denied for table tokens/, 'a plain role cannot read the token table');
+
+# A day of mistakes, logged in full: tokens through bind parameters (pgbench
+# -M prepared; chr(58) spells the colon of a permission, since pgbench would
+# take ':orgs' in a literal for a variable) and through the app table, in
+# every wrong argument.
+$node->safe_psql('postgres', 'GRANT SELECT ON app_secrets TO app');
+my $tok = $tokens[0];
+$node->pgbench("--no-vacuum --client=2 --transactions=50 -M prepared -D tok=$tok", 0, [qr{processed: 100/100}], [],
+	'checks with the token as a bind parameter', {
+		'check' => q{SELECT influx_tokens.token_check(:tok, 'write', 'metrics');
+SELECT influx_tokens.token_allows(:tok, 'read' || chr(58) || 'orgs');
+SELECT count(*) FROM influx_tokens.token_info(:tok);
+} });
+for my $sql (
+	q{SELECT influx_tokens.token_check(token, token, 'metrics') FROM app_secrets},
+	q{SELECT influx_tokens.token_allows(token, token) FROM app_secrets},
+	q{SELECT influx_tokens.token_allows(token, 'write:buckets/' || token) FROM app_secrets},
+	q{SELECT influx_tokens.create_org(token) FROM app_secrets},
+	q{SELECT influx_tokens.create_bucket('acme', token) FROM app_secrets},
+	q{SELECT influx_tokens.create_bucket(token, 'x') FROM app_secrets},
+	q{SELECT influx_tokens.create_token('acme', ARRAY[token]) FROM app_secrets},
+	q{SELECT influx_tokens.create_token('acme', '{read:orgs}', 'see ' || token) FROM app_secrets},
+	q{SELECT influx_tokens.create_token('acme', '{read:orgs}', NULL, ARRAY[token]) FROM app_secrets},
+	q{SELECT influx_tokens.rename_bucket('acme', 'metrics', token) FROM app_secrets},
+	q{SELECT influx_tokens.drop_org(token) FROM app_secrets})
+{
+	my ($r, $o, $e) = $node->psql('postgres', $sql);
+	isnt($r, 0, "refused: $sql");
+	unlike($e, qr/ixt_[0-9A-Za-z]{20}/, "no token in the error: $sql");
+}
+
+my $log = slurp_file($node->logfile);
+like($log, qr/duration: .*token_check/, 'statements were logged');
+like($log, qr/ERROR: .*redacted: looks like a token/, 'errors were logged, redacted');
+is(scalar(grep { index($log, $_) >= 0 } @tokens), 0, 'no token appears in the server log');
+unlike($log, qr/ixt_[0-9A-Za-z]{40}/, 'nothing shaped like a token appears in the server log');
+
+# Invalid UTF-8 where the encoding allows it: SQL_ASCII takes any bytes.
+$node->safe_psql('postgres', q{CREATE DATABASE ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+$node->safe_psql('ascii', q{
+	CREATE EXTENSION influx_tokens CASCADE;
+	SELECT influx_tokens.create_org('acme');
+	SELECT influx_tokens.create_bucket('acme', 'b');
+	-- Random bytes 0x01-0xff (no NUL, which no text value holds), most of them not UTF-8.
+	CREATE TABLE junk AS SELECT i, convert_from(decode(replace(substr(md5(i::text) || md5((i * 7)::text), 1, 2 + 2 * (i % 30)),
+	                                                           '00', '01'), 'hex'), 'SQL_ASCII') AS s
+	FROM generate_series(1, 3000) AS i;
+	CREATE TABLE t AS SELECT influx_tokens.create_token('acme', '{write:buckets/b}') AS token;
+});
+is($node->safe_psql('ascii', q{
+	SELECT count(*) FILTER (WHERE influx_tokens.token_check(s, 'write', 'b') IS NOT FALSE)
+	     + count(*) FILTER (WHERE influx_tokens.token_check((SELECT token FROM t), 'write', s) IS NOT FALSE)
+	     + count(*) FILTER (WHERE influx_tokens.token_allows(s, 'read:orgs') IS NOT FALSE)
+	FROM junk}), '0', 'arbitrary bytes as token or bucket: always false, never NULL');
+is($node->safe_psql('ascii', q{
+	CREATE FUNCTION error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
+	BEGIN EXECUTE statement; RETURN 'ok'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$;
+	SELECT string_agg(DISTINCT e, ',' ORDER BY e) FROM (
+	  SELECT error_of(format('SELECT influx_tokens.create_bucket(%L, %L)', 'acme', s)) AS e FROM junk
+	  UNION ALL SELECT error_of(format('SELECT influx_tokens.token_allows(%L, %L)', 'x', s)) FROM junk
+	  UNION ALL SELECT error_of(format('SELECT influx_tokens.create_token(%L, ARRAY[%L])', 'acme', 'write:buckets/' || s)) FROM junk) x}),
+	'22023,23505,ok', 'arbitrary bytes as names and permissions: created, or a clear error (invalid, duplicate)');
+is($node->safe_psql('ascii', q{SELECT influx_tokens.token_check(token, 'write', 'b') FROM t}), 't',
+	'the real token still works');
+
+# An influx_tokens schema prepared by another role is refused at installation.
+$node->safe_psql('postgres', q{CREATE DATABASE planted; CREATE ROLE planter});
+$node->safe_psql('planted', q{CREATE SCHEMA influx_tokens AUTHORIZATION planter});
+($ret, $out, $err) = $node->psql('planted', 'CREATE EXTENSION influx_tokens CASCADE');
+like($err, qr/schema influx_tokens exists and is owned by another role/,
+	'installation refuses a schema owned by another role');
+is($node->safe_psql('planted', q{SELECT count(*) FROM pg_extension WHERE extname = 'influx_tokens'}), '0',
+	'and installs nothing');
+
+$node->stop;
+done_testing();
