@@ -76,8 +76,8 @@ cold() {
 # so that picking them costs the same whatever the size of bench.plain.
 sample() {
 	local db=$1 name=$2 n=$3 size=$4
-	q "$db" "CREATE TABLE bench.$name AS SELECT i, token FROM bench.plain WHERE i % ($n / $size) = 0;
-	         VACUUM ANALYZE bench.$name" >/dev/null
+	q "$db" "CREATE TABLE bench.$name AS SELECT i, token FROM bench.plain WHERE i % ($n / $size) = 0" >/dev/null
+	q "$db" "VACUUM ANALYZE bench.$name" >/dev/null
 }
 
 tps() {
