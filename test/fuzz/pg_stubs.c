@@ -173,55 +173,41 @@ errcode(int sqlerrcode)
 	return 0;
 }
 
-static int
-format_into_message(const char *fmt, va_list args)
-{
-	vsnprintf(fuzz_last_message, sizeof(fuzz_last_message), fmt, args);
-	return 0;
-}
+/* Formats an error message part into buffer, so that its arguments are exercised. */
+#define FORMAT_INTO(buffer, fmt) \
+	do { \
+		va_list		args; \
+		va_start(args, fmt); \
+		vsnprintf(buffer, sizeof(buffer), fmt, args); \
+		va_end(args); \
+	} while (0)
+
+static char discarded[1024];
 
 int
 errmsg(const char *fmt,...)
 {
-	va_list		args;
-
-	va_start(args, fmt);
-	format_into_message(fmt, args);
-	va_end(args);
+	FORMAT_INTO(fuzz_last_message, fmt);
 	return 0;
 }
 
 int
 errmsg_internal(const char *fmt,...)
 {
-	va_list		args;
-
-	va_start(args, fmt);
-	format_into_message(fmt, args);
-	va_end(args);
+	FORMAT_INTO(fuzz_last_message, fmt);
 	return 0;
 }
 
 int
 errdetail(const char *fmt,...)
 {
-	char		buffer[1024];
-	va_list		args;
-
-	va_start(args, fmt);
-	vsnprintf(buffer, sizeof(buffer), fmt, args);
-	va_end(args);
+	FORMAT_INTO(discarded, fmt);
 	return 0;
 }
 
 int
 errhint(const char *fmt,...)
 {
-	char		buffer[1024];
-	va_list		args;
-
-	va_start(args, fmt);
-	vsnprintf(buffer, sizeof(buffer), fmt, args);
-	va_end(args);
+	FORMAT_INTO(discarded, fmt);
 	return 0;
 }
