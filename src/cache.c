@@ -52,7 +52,7 @@ typedef struct CachedToken
 
 typedef struct BucketKey
 {
-	int64		org_id;
+	int64		org_id;			/* the scope: 0 for an organization's own name */
 	uint32		name_length;
 	char		name[BUCKET_NAME_MAX_BYTES];
 } BucketKey;
@@ -61,7 +61,7 @@ typedef struct CachedBucket
 {
 	BucketKey	key;			/* hash key */
 	dlist_node	lru;
-	int64		bucket_id;
+	int64		bucket_id;		/* or the organization's id */
 } CachedBucket;
 
 /* A hash table bounded by cache_size entries, most recently used first. */
@@ -91,12 +91,12 @@ static SubTransactionId notified_subxid = InvalidSubTransactionId;
 static CacheStats stats;
 
 /*
- * The bucket most recently resolved: an app server checks the same bucket
- * over and over, and comparing one key is cheaper than a hash lookup.
- * Cleared with the cache.
+ * The bucket (or organization) most recently resolved: an app server checks
+ * the same bucket over and over, and comparing one key is cheaper than a
+ * hash lookup.  Cleared with the cache.
  */
-static BucketKey last_bucket;
-static int64 last_bucket_id = 0;
+static BucketKey last_name;
+static int64 last_name_id = 0;
 
 static void release_token(void *entry);
 static void bounded_trim(BoundedTable *t, long limit, void (*release) (void *entry));
@@ -202,7 +202,7 @@ static void
 cache_invalidate(void)
 {
 	cache_generation++;
-	last_bucket_id = 0;
+	last_name_id = 0;
 	if (cache_valid)
 		stats.invalidations++;
 	cache_valid = false;
@@ -332,45 +332,78 @@ token_cache_get(const uint8 *digest)
 	return cached->record;
 }
 
+/* How name_cache_get reads a name it has not cached. */
+typedef int64 (*NameLookup) (int64 scope, const char *name, size_t length);
+
 /*
- * bucket_cache_get_id returns the id of the named bucket of an organization,
- * from the cache or else from the tables; 0 if there is none.
+ * name_cache_get returns the id of a name within a scope (a bucket within
+ * its organization, or an organization within scope 0, which no
+ * organization has), from the cache or else through lookup; 0 if there is
+ * none.  Only names that exist are cached, like tokens.
  */
-int64
-bucket_cache_get_id(int64 org_id, const char *name, size_t length)
+static int64
+name_cache_get(int64 scope, const char *name, size_t length, NameLookup lookup)
 {
 	uint64		generation = cache_generation;
 	BucketKey	key;
 	CachedBucket *cached;
-	int64		bucket_id;
+	int64		id;
 
-	/* No valid bucket name is this long, so no bucket has it. */
+	/* No valid name is this long, so nothing has it. */
 	if (length > BUCKET_NAME_MAX_BYTES)
 		return 0;
 
-	if (last_bucket_id != 0 && cache_usable() && last_bucket.org_id == org_id &&
-		last_bucket.name_length == length && memcmp(last_bucket.name, name, length) == 0)
-		return last_bucket_id;
+	if (last_name_id != 0 && cache_usable() && last_name.org_id == scope &&
+		last_name.name_length == length && memcmp(last_name.name, name, length) == 0)
+		return last_name_id;
 
-	key.org_id = org_id;
+	key.org_id = scope;
 	key.name_length = (uint32) length;
 	memcpy(key.name, name, length);
 
 	if (cache_usable() && (cached = bounded_lookup(&bucket_table, &key)) != NULL)
 	{
-		bucket_key_copy(&last_bucket, &key, sizeof(key));
-		last_bucket_id = cached->bucket_id;
-		return last_bucket_id;
+		bucket_key_copy(&last_name, &key, sizeof(key));
+		last_name_id = cached->bucket_id;
+		return last_name_id;
 	}
 
-	bucket_id = lookup_bucket_id(org_id, name, length);
-	/* Only buckets that exist are cached, like tokens. */
-	if (bucket_id != 0 && cache_usable() && generation == cache_generation)
+	id = lookup(scope, name, length);
+	if (id != 0 && cache_usable() && generation == cache_generation)
 	{
 		cached = bounded_insert(&bucket_table, &key, NULL);
-		cached->bucket_id = bucket_id;
+		cached->bucket_id = id;
 	}
-	return bucket_id;
+	return id;
+}
+
+/*
+ * lookup_org_in_scope adapts lookup_org_id to NameLookup.
+ */
+static int64
+lookup_org_in_scope(int64 scope, const char *name, size_t length)
+{
+	return lookup_org_id(name, length);
+}
+
+/*
+ * bucket_cache_get_id returns the id of the named bucket of an organization;
+ * 0 if there is none.
+ */
+int64
+bucket_cache_get_id(int64 org_id, const char *name, size_t length)
+{
+	return name_cache_get(org_id, name, length, lookup_bucket_id);
+}
+
+/*
+ * org_cache_get_id returns the id of the named organization; 0 if there is
+ * none.
+ */
+int64
+org_cache_get_id(const char *name, size_t length)
+{
+	return name_cache_get(0, name, length, lookup_org_in_scope);
 }
 
 /*

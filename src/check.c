@@ -27,21 +27,26 @@ token_is_usable(const TokenRecord *token)
 
 /*
  * token_permits decides whether the token in token_text may perform action
- * on a resource type of its organization, or on the named bucket when
- * bucket_name is not NULL.  Every failure (garbage, unknown token, inactive,
- * expired, unknown bucket, no matching grant) is plain false.
+ * on a resource type, or on the named bucket when bucket_name is not NULL,
+ * in the named organization, or the token's own when org_name is NULL.
+ * Every failure (garbage, unknown token, inactive, expired, unknown
+ * organization or bucket, no matching grant) is plain false.
  *
  * The order keeps the common case cheap: the format test rejects garbage
  * before any hashing, the cache answers known tokens without reading a
- * table, and a bucket is looked up only if some grant could cover it.
+ * table, and an organization or bucket is looked up only if some grant
+ * could cover it.
  */
 bool
 token_permits(const char *token_text, size_t token_length,
 			  PermissionAction action, ResourceType type,
+			  const char *org_name, size_t org_name_length,
 			  const char *bucket_name, size_t bucket_name_length)
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
 	const TokenRecord *token;
+	int64		org_id;
+	bool		same_org;
 	int64		bucket_id = 0;
 
 	if (!token_is_well_formed(token_text, token_length))
@@ -53,16 +58,22 @@ token_permits(const char *token_text, size_t token_length,
 	if (token == NULL || !token_is_usable(token))
 		return false;
 
+	if (org_name == NULL)
+		org_id = token->org_id;
+	else if ((org_id = org_cache_get_id(org_name, org_name_length)) == 0)
+		return false;
+	same_org = (org_id == token->org_id);
+
 	if (!grants_allow(token->grants, token->ngrants, action, type,
-					  GRANT_ANY_BUCKET))
+					  GRANT_ANY_BUCKET, same_org))
 		return false;
 
 	if (bucket_name != NULL)
 	{
-		bucket_id = bucket_cache_get_id(token->org_id, bucket_name,
-										bucket_name_length);
+		bucket_id = bucket_cache_get_id(org_id, bucket_name, bucket_name_length);
 		if (bucket_id == 0)
 			return false;
 	}
-	return grants_allow(token->grants, token->ngrants, action, type, bucket_id);
+	return grants_allow(token->grants, token->ngrants, action, type, bucket_id,
+						same_org);
 }

@@ -67,6 +67,8 @@ typedef int ResourceType;
 
 #define RESOURCE_TYPE_UNKNOWN (-1)
 #define RESOURCE_BUCKETS 0
+#define RESOURCE_ALL (-2)			/* "*": every type in the organization */
+#define RESOURCE_EVERYWHERE (-3)	/* "**": every type in every organization */
 
 /* A permission string, parsed; bucket_name is set only for buckets/<name>. */
 typedef struct ParsedPermission
@@ -97,7 +99,7 @@ extern void parse_permission(const char *text, size_t length,
 
 extern bool grants_allow(const TokenGrant *grants, int ngrants,
 						 PermissionAction action, ResourceType type,
-						 int64 bucket_id);
+						 int64 bucket_id, bool same_org);
 
 /* ---- lookup.c ---- */
 
@@ -115,6 +117,7 @@ typedef struct TokenRecord
 
 extern TokenRecord *lookup_token(const uint8 *digest);
 extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
+extern int64 lookup_org_id(const char *name, size_t length);
 extern bool lookup_is_extension_relation(Oid relid);
 extern void lookup_forget_relations(void);
 
@@ -136,6 +139,7 @@ extern void cache_init(void);
 extern void cache_prepare(void);
 extern const TokenRecord *token_cache_get(const uint8 *digest);
 extern int64 bucket_cache_get_id(int64 org_id, const char *name, size_t length);
+extern int64 org_cache_get_id(const char *name, size_t length);
 extern void cache_note_table_change(Oid relid);
 extern CacheStats cache_get_stats(void);
 
@@ -143,6 +147,7 @@ extern CacheStats cache_get_stats(void);
 
 extern bool token_permits(const char *token, size_t token_length,
 						  PermissionAction action, ResourceType type,
+						  const char *org_name, size_t org_name_length,
 						  const char *bucket_name, size_t bucket_name_length);
 
 #endif							/* INFLUX_TOKENS_H */

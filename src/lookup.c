@@ -32,12 +32,18 @@
 
 #define EXTENSION_SCHEMA "influx_tokens"
 
-/* influx_tokens.tokens */
+/* influx_tokens.tokens (previous_*: since 1.1) */
 #define Anum_tokens_id			1
 #define Anum_tokens_org_id		2
 #define Anum_tokens_digest		3
 #define Anum_tokens_status		5
 #define Anum_tokens_expires_at	8
+#define Anum_tokens_previous_digest	10
+#define Anum_tokens_previous_valid_until 11
+
+/* influx_tokens.orgs */
+#define Anum_orgs_id			1
+#define Anum_orgs_name			2
 
 /* influx_tokens.buckets */
 #define Anum_buckets_id			1
@@ -54,8 +60,10 @@ typedef struct ExtensionRelations
 {
 	bool		valid;
 	Oid			orgs;
+	Oid			orgs_name_index;
 	Oid			tokens;
 	Oid			tokens_digest_index;
+	Oid			tokens_previous_digest_index;	/* InvalidOid before 1.1 */
 	Oid			buckets;
 	Oid			buckets_name_index;
 	Oid			permissions;
@@ -101,9 +109,13 @@ resolve_relations(void)
 				 errhint("Is the extension influx_tokens installed in this database?")));
 
 	relations.orgs = relation_in_schema(namespace_oid, "orgs");
+	relations.orgs_name_index = relation_in_schema(namespace_oid, "orgs_name_key");
 	relations.tokens = relation_in_schema(namespace_oid, "tokens");
 	relations.tokens_digest_index =
 		relation_in_schema(namespace_oid, "tokens_digest_key");
+	/* The schema of 1.0 has no rotation: this library serves both. */
+	relations.tokens_previous_digest_index =
+		get_relname_relid("tokens_previous_digest_key", namespace_oid);
 	relations.buckets = relation_in_schema(namespace_oid, "buckets");
 	relations.buckets_name_index =
 		relation_in_schema(namespace_oid, "buckets_org_name_key");
@@ -198,8 +210,59 @@ load_grants(int64 token_id, Snapshot snapshot, int *ngrants)
 }
 
 /*
- * lookup_token returns the token with this digest, with its grants (read
- * with the same snapshot), in a single palloc'd chunk; NULL if there is none.
+ * read_token_row fills the header of *record from the tokens row whose
+ * digest column (digest_attnum) equals digest, through index; false if
+ * there is none.  For a secret replaced by a rotation, the token expires
+ * when the secret's grace period ends, if not before.
+ */
+static bool
+read_token_row(Relation rel, Oid index, AttrNumber digest_attnum,
+			   bytea *digest, Snapshot snapshot, TokenRecord *record)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+
+	ScanKeyInit(&key, digest_attnum, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(digest));
+	scan = systable_beginscan(rel, index, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		Datum		expires_at;
+
+		found = true;
+		record->id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_id, desc, &isnull));
+		record->org_id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_org_id, desc, &isnull));
+		record->active = text_matches(heap_getattr(tuple, Anum_tokens_status, desc, &isnull),
+									  "active");
+		expires_at = heap_getattr(tuple, Anum_tokens_expires_at, desc, &isnull);
+		record->has_expiry = !isnull;
+		record->expires_at = isnull ? 0 : DatumGetTimestampTz(expires_at);
+
+		if (digest_attnum == Anum_tokens_previous_digest)
+		{
+			Datum		valid_until = heap_getattr(tuple, Anum_tokens_previous_valid_until,
+												   desc, &isnull);
+			TimestampTz until = isnull ? DT_NOBEGIN : DatumGetTimestampTz(valid_until);
+
+			if (!record->has_expiry || until < record->expires_at)
+				record->expires_at = until;
+			record->has_expiry = true;
+		}
+	}
+	systable_endscan(scan);
+	return found;
+}
+
+/*
+ * lookup_token returns the token with this digest (its current secret, or
+ * the one a rotation replaced, while that is in its grace period), with its
+ * grants read with the same snapshot, in a single palloc'd chunk; NULL if
+ * there is none.
  */
 TokenRecord *
 lookup_token(const uint8 *digest)
@@ -207,11 +270,8 @@ lookup_token(const uint8 *digest)
 	bytea	   *digest_value = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
 	Snapshot	snapshot;
 	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
 	TokenRecord header = {0};
-	bool		found = false;
+	bool		found;
 	TokenRecord *record;
 	TokenGrant *grants;
 
@@ -222,27 +282,12 @@ lookup_token(const uint8 *digest)
 	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
 
 	rel = table_open(relations.tokens, AccessShareLock);
-	ScanKeyInit(&key, Anum_tokens_digest, BTEqualStrategyNumber, F_BYTEAEQ,
-				PointerGetDatum(digest_value));
-	scan = systable_beginscan(rel, relations.tokens_digest_index, true,
-							  snapshot, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-	{
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		isnull;
-		Datum		expires_at;
-
-		found = true;
-		header.id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_id, desc, &isnull));
-		header.org_id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_org_id, desc, &isnull));
-		header.active = text_matches(heap_getattr(tuple, Anum_tokens_status, desc, &isnull),
-									 "active");
-		expires_at = heap_getattr(tuple, Anum_tokens_expires_at, desc, &isnull);
-		header.has_expiry = !isnull;
-		header.expires_at = isnull ? 0 : DatumGetTimestampTz(expires_at);
-	}
-	systable_endscan(scan);
+	found = read_token_row(rel, relations.tokens_digest_index, Anum_tokens_digest,
+						   digest_value, snapshot, &header);
+	if (!found && OidIsValid(relations.tokens_previous_digest_index))
+		found = read_token_row(rel, relations.tokens_previous_digest_index,
+							   Anum_tokens_previous_digest, digest_value, snapshot,
+							   &header);
 	table_close(rel, NoLock);
 	pfree(digest_value);
 
@@ -263,45 +308,73 @@ lookup_token(const uint8 *digest)
 }
 
 /*
+ * lookup_id_by_name returns the id column of the row of rel whose name
+ * column equals name (and, if scope_attnum is set, whose scope column equals
+ * scope), through index; 0 if there is none.
+ */
+static int64
+lookup_id_by_name(Oid relid, Oid index, AttrNumber id_attnum,
+				  AttrNumber scope_attnum, int64 scope,
+				  AttrNumber name_attnum, const char *name, size_t length)
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	ScanKeyData keys[2];
+	int			nkeys = 0;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	int64		id = 0;
+	text	   *name_value;
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	name_value = cstring_to_text_with_len(name, (int) length);
+
+	rel = table_open(relid, AccessShareLock);
+	if (scope_attnum != InvalidAttrNumber)
+		ScanKeyInit(&keys[nkeys++], scope_attnum, BTEqualStrategyNumber,
+					F_INT8EQ, Int64GetDatum(scope));
+	/* The index compares names under the column's (default) collation. */
+	ScanKeyEntryInitialize(&keys[nkeys++], 0, name_attnum,
+						   BTEqualStrategyNumber, InvalidOid,
+						   DEFAULT_COLLATION_OID, F_TEXTEQ,
+						   PointerGetDatum(name_value));
+	scan = systable_beginscan(rel, index, true, snapshot, nkeys, keys);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+
+		id = DatumGetInt64(heap_getattr(tuple, id_attnum, RelationGetDescr(rel), &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	pfree(name_value);
+	return id;
+}
+
+/*
  * lookup_bucket_id returns the id of the bucket with this name in an
  * organization, or 0 if there is none.
  */
 int64
 lookup_bucket_id(int64 org_id, const char *name, size_t length)
 {
-	Snapshot	snapshot;
-	Relation	rel;
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	int64		bucket_id = 0;
-	text	   *name_value;
-
 	resolve_relations();
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	name_value = cstring_to_text_with_len(name, (int) length);
+	return lookup_id_by_name(relations.buckets, relations.buckets_name_index,
+							 Anum_buckets_id, Anum_buckets_org_id, org_id,
+							 Anum_buckets_name, name, length);
+}
 
-	rel = table_open(relations.buckets, AccessShareLock);
-	ScanKeyInit(&keys[0], Anum_buckets_org_id, BTEqualStrategyNumber,
-				F_INT8EQ, Int64GetDatum(org_id));
-	/* The index compares names under the column's (default) collation. */
-	ScanKeyEntryInitialize(&keys[1], 0, Anum_buckets_name,
-						   BTEqualStrategyNumber, InvalidOid,
-						   DEFAULT_COLLATION_OID, F_TEXTEQ,
-						   PointerGetDatum(name_value));
-	scan = systable_beginscan(rel, relations.buckets_name_index, true,
-							  snapshot, 2, keys);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-	{
-		bool		isnull;
-
-		bucket_id = DatumGetInt64(heap_getattr(tuple, Anum_buckets_id,
-												RelationGetDescr(rel), &isnull));
-	}
-	systable_endscan(scan);
-	table_close(rel, NoLock);
-	UnregisterSnapshot(snapshot);
-	pfree(name_value);
-	return bucket_id;
+/*
+ * lookup_org_id returns the id of the organization with this name, or 0 if
+ * there is none.
+ */
+int64
+lookup_org_id(const char *name, size_t length)
+{
+	resolve_relations();
+	return lookup_id_by_name(relations.orgs, relations.orgs_name_index,
+							 Anum_orgs_id, InvalidAttrNumber, 0,
+							 Anum_orgs_name, name, length);
 }

@@ -9,9 +9,14 @@
  *							buckets created later;
  *	  buckets/<name>		one bucket, bound to the bucket itself (renaming it
  *							keeps the grant, dropping it removes the grant);
- *	  <type>				every resource of another type in the organization.
+ *	  <type>				every resource of another type in the organization;
+ *	  *						every resource of every type in the organization,
+ *							also of types added in later versions (all-access);
+ *	  **					every resource of every type in every organization
+ *							(operator).
  * Write never implies read, and a grant on one type never covers another,
- * as in InfluxDB.
+ * as in InfluxDB.  Wildcards are not stored as lists of types, so they do
+ * not lose power when a type is added (InfluxDB issue #22401).
  *
  *-------------------------------------------------------------------------
  */
@@ -101,6 +106,11 @@ resource_type_from_name(const char *name, size_t length)
 {
 	int			i;
 
+	if (text_equals(name, length, "*"))
+		return RESOURCE_ALL;
+	if (text_equals(name, length, "**"))
+		return RESOURCE_EVERYWHERE;
+
 	for (i = 0; i < (int) lengthof(resource_type_names); i++)
 	{
 		if (text_equals(name, length, resource_type_names[i]))
@@ -124,6 +134,10 @@ action_name(PermissionAction action)
 const char *
 resource_type_name(ResourceType type)
 {
+	if (type == RESOURCE_ALL)
+		return "*";
+	if (type == RESOURCE_EVERYWHERE)
+		return "**";
 	Assert(type >= 0 && type < (int) lengthof(resource_type_names));
 	return resource_type_names[type];
 }
@@ -170,7 +184,7 @@ parse_permission(const char *text, size_t length, ParsedPermission *permission)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown resource type in permission \"%s\"",
 						value_for_message(text, length)),
-				 errhint("Resource types are InfluxDB 2's: buckets, orgs, authorizations, tasks, dashboards, labels, users and the like.")));
+				 errhint("Resource types are InfluxDB 2's: buckets, orgs, authorizations, tasks, dashboards, labels, users and the like; * for all of them, ** for all of them in every organization.")));
 
 	if (slash != NULL)
 	{
@@ -189,17 +203,21 @@ parse_permission(const char *text, size_t length, ParsedPermission *permission)
 
 /*
  * grants_allow says whether any of a token's grants covers a request for
- * action on a resource type, or on one bucket when bucket_id is not 0.
+ * action on a resource type, or on one bucket when bucket_id is not 0, in
+ * the token's own organization (same_org) or another one.
  * GRANT_ANY_BUCKET asks whether some grant of that action and type exists at
  * all, which lets a check skip resolving a bucket that nothing could cover.
  *
  * InfluxDB's rule: action and type must be equal; a grant on the whole type
  * covers every request of that type in the organization; a grant on one
- * bucket covers only that bucket, never the whole type.
+ * bucket covers only that bucket, never the whole type.  Beyond it: "*"
+ * covers every request in the organization, including one for "*"; "**"
+ * covers every request anywhere.  Only "**" reaches another organization.
  */
 bool
 grants_allow(const TokenGrant *grants, int ngrants,
-			 PermissionAction action, ResourceType type, int64 bucket_id)
+			 PermissionAction action, ResourceType type, int64 bucket_id,
+			 bool same_org)
 {
 	int			i;
 
@@ -207,7 +225,19 @@ grants_allow(const TokenGrant *grants, int ngrants,
 	{
 		const TokenGrant *grant = &grants[i];
 
-		if (grant->action != action || grant->resource_type != type)
+		if (grant->action != action)
+			continue;
+		if (grant->resource_type == RESOURCE_EVERYWHERE)
+			return true;
+		if (!same_org)
+			continue;
+		if (grant->resource_type == RESOURCE_ALL)
+		{
+			if (type != RESOURCE_EVERYWHERE)
+				return true;
+			continue;
+		}
+		if (grant->resource_type != type)
 			continue;
 		if (grant->bucket_id == 0 || bucket_id == GRANT_ANY_BUCKET)
 			return true;

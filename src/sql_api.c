@@ -21,6 +21,7 @@
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(token_check);
+PG_FUNCTION_INFO_V1(token_check_in_org);
 PG_FUNCTION_INFO_V1(token_allows);
 PG_FUNCTION_INFO_V1(generate_token);
 PG_FUNCTION_INFO_V1(token_digest_if_well_formed);
@@ -78,7 +79,38 @@ token_check(PG_FUNCTION_ARGS)
 	bucket = PG_GETARG_TEXT_PP(2);
 
 	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+								 action, RESOURCE_BUCKETS, NULL, 0,
+								 VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
+}
+
+/*
+ * token_check(token, action, org, bucket): the same for a bucket of the
+ * named organization, which only an operator token ("**") may reach unless
+ * it is the token's own.  Never NULL.
+ */
+Datum
+token_check_in_org(PG_FUNCTION_ARGS)
+{
+	text	   *action_text;
+	text	   *token;
+	text	   *org;
+	text	   *bucket;
+	PermissionAction action;
+
+	required_argument(fcinfo, 1, "action");
+	action_text = PG_GETARG_TEXT_PP(1);
+	action = action_from_text(VARDATA_ANY(action_text),
+							  VARSIZE_ANY_EXHDR(action_text));
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_BOOL(false);
+	token = PG_GETARG_TEXT_PP(0);
+	org = PG_GETARG_TEXT_PP(2);
+	bucket = PG_GETARG_TEXT_PP(3);
+
+	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 								 action, RESOURCE_BUCKETS,
+								 VARDATA_ANY(org), VARSIZE_ANY_EXHDR(org),
 								 VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
 }
 
@@ -105,6 +137,7 @@ token_allows(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 								 permission.action, permission.resource_type,
+								 NULL, 0,
 								 permission.bucket_name,
 								 permission.bucket_name_length));
 }
