@@ -9,6 +9,7 @@ OBJS = \
 	src/names.o \
 	src/lookup.o \
 	src/cache.o \
+	src/usage.o \
 	src/check.o \
 	src/sql_api.o
 
@@ -31,6 +32,9 @@ PROVE_TESTS = test/t/*.pl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every object depends on the shared header.
+$(OBJS): src/influx_tokens.h
 
 # TAP tests start their own clusters (PostgreSQL::Test::Cluster), so they
 # must run as a user initdb accepts; see test/run-all.sh.

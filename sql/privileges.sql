@@ -48,7 +48,11 @@ GRANT EXECUTE ON FUNCTION
     influx_tokens.create_token(text, text[], text, text[], timestamptz),
     influx_tokens.revoke_token(bigint), influx_tokens.activate_token(bigint), influx_tokens.delete_token(bigint),
     influx_tokens.set_token_expiry(bigint, timestamptz), influx_tokens.set_token_description(bigint, text),
-    influx_tokens.add_token_labels(bigint, text[]), influx_tokens.remove_token_labels(bigint, text[])
+    influx_tokens.add_token_labels(bigint, text[]), influx_tokens.remove_token_labels(bigint, text[]),
+    influx_tokens.revoke_token(bigint, boolean), influx_tokens.delete_token(bigint, boolean),
+    influx_tokens.rotate_token(bigint, interval), influx_tokens.set_token_permissions(bigint, text[]),
+    influx_tokens.revoke_tokens(text, text, bigint), influx_tokens.save_usage(),
+    influx_tokens._usage(), influx_tokens._usage_tracked()
 TO regress_it_admin;
 GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list TO regress_it_admin;
 

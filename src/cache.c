@@ -90,6 +90,9 @@ static SubTransactionId notified_subxid = InvalidSubTransactionId;
 
 static CacheStats stats;
 
+/* Cached token records holding checks not yet counted in shared memory. */
+static dlist_head pending_records = DLIST_STATIC_INIT(pending_records);
+
 /*
  * The bucket (or organization) most recently resolved: an app server checks
  * the same bucket over and over, and comparing one key is cheaper than a
@@ -99,6 +102,7 @@ static BucketKey last_name;
 static int64 last_name_id = 0;
 
 static void release_token(void *entry);
+static void flush_pending(void);
 static void bounded_trim(BoundedTable *t, long limit, void (*release) (void *entry));
 
 /*
@@ -220,6 +224,7 @@ cache_prepare(void)
 	AcceptInvalidationMessages();
 	if (!cache_valid)
 	{
+		flush_pending();
 		if (cache_context != NULL)
 			MemoryContextReset(cache_context);
 		cache_build();
@@ -292,12 +297,73 @@ bounded_insert(BoundedTable *t, const void *key, void (*release) (void *entry))
 }
 
 /*
- * release_token frees the record of an evicted token.
+ * flush_record counts a record's pending checks in shared memory and takes
+ * it off the pending list.
+ */
+static void
+flush_record(TokenRecord *record, TimestampTz now)
+{
+	usage_flush(record, now);
+	if (record->pending_listed)
+	{
+		dlist_delete(&record->pending_node);
+		record->pending_listed = false;
+	}
+}
+
+/*
+ * flush_pending counts every pending check in shared memory: at the end of
+ * each transaction, and before cached records are freed.
+ */
+static void
+flush_pending(void)
+{
+	dlist_mutable_iter iter;
+	TimestampTz now;
+
+	if (dlist_is_empty(&pending_records))
+		return;
+	now = GetCurrentTimestamp();
+	dlist_foreach_modify(iter, &pending_records)
+		flush_record(dlist_container(TokenRecord, pending_node, iter.cur), now);
+}
+
+/*
+ * cache_note_check records the outcome of a check of a known token for the
+ * usage counters: in the cached record (cheap, counted at transaction end),
+ * or at once for a record that is not cached.
+ */
+void
+cache_note_check(const TokenRecord *token, bool allowed)
+{
+	TokenRecord *record = (TokenRecord *) token;
+
+	if (!usage_enabled())
+		return;
+	if (allowed)
+		record->pending_allowed++;
+	else
+		record->pending_denied++;
+	if (!record->cached)
+		usage_flush(record, GetCurrentTimestamp());
+	else if (!record->pending_listed)
+	{
+		dlist_push_tail(&pending_records, &record->pending_node);
+		record->pending_listed = true;
+	}
+}
+
+/*
+ * release_token frees the record of an evicted token, after counting its
+ * pending checks.
  */
 static void
 release_token(void *entry)
 {
-	pfree(((CachedToken *) entry)->record);
+	TokenRecord *record = ((CachedToken *) entry)->record;
+
+	flush_record(record, GetCurrentTimestamp());
+	pfree(record);
 }
 
 /*
@@ -328,6 +394,7 @@ token_cache_get(const uint8 *digest)
 	cached = bounded_insert(&token_table, digest, release_token);
 	cached->record = MemoryContextAlloc(cache_context, size);
 	memcpy(cached->record, record, size);
+	cached->record->cached = true;
 	pfree(record);
 	return cached->record;
 }
@@ -444,12 +511,18 @@ relcache_changed(Datum arg, Oid relid)
 }
 
 /*
- * transaction_ended clears the cache after an abort of a transaction that
- * changed the tables: entries may have been loaded from its changes.
+ * transaction_ended counts the transaction's checks in the usage counters,
+ * and clears the cache after an abort of a transaction that changed the
+ * tables: entries may have been loaded from its changes.
  */
 static void
 transaction_ended(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		flush_pending();
+
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
 		if (changed_in_transaction)
@@ -501,7 +574,6 @@ cache_init(void)
 							10000, 0, 10000000,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
-	MarkGUCPrefixReserved("influx_tokens");
 
 	CacheRegisterRelcacheCallback(relcache_changed, (Datum) 0);
 	RegisterXactCallback(transaction_ended, NULL);

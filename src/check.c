@@ -26,37 +26,17 @@ token_is_usable(const TokenRecord *token)
 }
 
 /*
- * token_permits decides whether the token in token_text may perform action
- * on a resource type, or on the named bucket when bucket_name is not NULL,
- * in the named organization, or the token's own when org_name is NULL.
- * Every failure (garbage, unknown token, inactive, expired, unknown
- * organization or bucket, no matching grant) is plain false.
- *
- * The order keeps the common case cheap: the format test rejects garbage
- * before any hashing, the cache answers known tokens without reading a
- * table, and an organization or bucket is looked up only if some grant
- * could cover it.
+ * record_permits decides whether a known, usable token's grants cover the
+ * request (see token_permits).
  */
-bool
-token_permits(const char *token_text, size_t token_length,
-			  PermissionAction action, ResourceType type,
-			  const char *org_name, size_t org_name_length,
-			  const char *bucket_name, size_t bucket_name_length)
+static bool
+record_permits(const TokenRecord *token, PermissionAction action,
+			   ResourceType type, const char *org_name, size_t org_name_length,
+			   const char *bucket_name, size_t bucket_name_length)
 {
-	uint8		digest[TOKEN_DIGEST_LENGTH];
-	const TokenRecord *token;
 	int64		org_id;
 	bool		same_org;
 	int64		bucket_id = 0;
-
-	if (!token_is_well_formed(token_text, token_length))
-		return false;
-	token_digest(token_text, token_length, digest);
-
-	cache_prepare();
-	token = token_cache_get(digest);
-	if (token == NULL || !token_is_usable(token))
-		return false;
 
 	if (org_name == NULL)
 		org_id = token->org_id;
@@ -76,4 +56,42 @@ token_permits(const char *token_text, size_t token_length,
 	}
 	return grants_allow(token->grants, token->ngrants, action, type, bucket_id,
 						same_org);
+}
+
+/*
+ * token_permits decides whether the token in token_text may perform action
+ * on a resource type, or on the named bucket when bucket_name is not NULL,
+ * in the named organization, or the token's own when org_name is NULL.
+ * Every failure (garbage, unknown token, inactive, expired, unknown
+ * organization or bucket, no matching grant) is plain false.
+ *
+ * The order keeps the common case cheap: the format test rejects garbage
+ * before any hashing, the cache answers known tokens without reading a
+ * table, and an organization or bucket is looked up only if some grant
+ * could cover it.  The outcome for a known token counts in its usage.
+ */
+bool
+token_permits(const char *token_text, size_t token_length,
+			  PermissionAction action, ResourceType type,
+			  const char *org_name, size_t org_name_length,
+			  const char *bucket_name, size_t bucket_name_length)
+{
+	uint8		digest[TOKEN_DIGEST_LENGTH];
+	const TokenRecord *token;
+	bool		allowed;
+
+	if (!token_is_well_formed(token_text, token_length))
+		return false;
+	token_digest(token_text, token_length, digest);
+
+	cache_prepare();
+	token = token_cache_get(digest);
+	if (token == NULL)
+		return false;
+
+	allowed = token_is_usable(token) &&
+		record_permits(token, action, type, org_name, org_name_length,
+					   bucket_name, bucket_name_length);
+	cache_note_check(token, allowed);
+	return allowed;
 }

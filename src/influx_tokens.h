@@ -17,6 +17,7 @@
 
 #include "postgres.h"
 
+#include "lib/ilist.h"
 #include "utils/timestamp.h"
 
 /* ---- token_format.c ---- */
@@ -103,7 +104,7 @@ extern bool grants_allow(const TokenGrant *grants, int ngrants,
 
 /* ---- lookup.c ---- */
 
-/* What a check needs to know of one token. */
+/* What a check needs to know of one token, and its usage not yet counted. */
 typedef struct TokenRecord
 {
 	int64		id;
@@ -111,6 +112,13 @@ typedef struct TokenRecord
 	bool		active;
 	bool		has_expiry;
 	TimestampTz expires_at;
+	/* usage bookkeeping: usage.c counts, cache.c decides when */
+	bool		cached;			/* lives in the cache, not in a query's memory */
+	bool		pending_listed; /* in cache.c's list of records to flush */
+	uint32		pending_allowed;
+	uint32		pending_denied;
+	struct UsageEntry *usage;	/* shared counters, once found */
+	dlist_node	pending_node;
 	int			ngrants;
 	TokenGrant	grants[FLEXIBLE_ARRAY_MEMBER];
 } TokenRecord;
@@ -142,6 +150,13 @@ extern int64 bucket_cache_get_id(int64 org_id, const char *name, size_t length);
 extern int64 org_cache_get_id(const char *name, size_t length);
 extern void cache_note_table_change(Oid relid);
 extern CacheStats cache_get_stats(void);
+extern void cache_note_check(const TokenRecord *token, bool allowed);
+
+/* ---- usage.c ---- */
+
+extern void usage_init(void);
+extern bool usage_enabled(void);
+extern void usage_flush(TokenRecord *token, TimestampTz now);
 
 /* ---- check.c ---- */
 

@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
@@ -40,7 +41,9 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	usage_init();
 	cache_init();
+	MarkGUCPrefixReserved("influx_tokens");
 }
 
 /*

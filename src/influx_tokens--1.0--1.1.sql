@@ -1,0 +1,406 @@
+/*
+ * influx_tokens 1.0 -> 1.1: managing tokens at scale.
+ *
+ * - delegation without escalation: create_token_as(parent_token, ...);
+ * - cascading revoke and delete: revoke_token(id, cascade), delete_token(id, cascade);
+ * - wildcard grants: '<action>:*' (every type in the organization, also types
+ *   added later) and '<action>:**' (every type in every organization), and
+ *   token_check(token, action, org, bucket) to name the organization;
+ * - rotation with overlap: rotate_token(id, grace);
+ * - editable permissions: set_token_permissions(id, permissions);
+ * - bulk revocation: revoke_tokens(label, org, parent_id);
+ * - usage tracking: last_used_at, checks_allowed, checks_denied in token_list
+ *   (NULL unless the library is in shared_preload_libraries).
+ *
+ * The same security rules as the install script: schema-qualified names,
+ * SECURITY DEFINER with a pinned search_path, nothing new for PUBLIC but
+ * create_token_as and the new token_check.
+ */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION influx_tokens UPDATE TO '1.1'" to load this file. \quit
+
+------------------------------------------------------------------------------
+-- Tables.  Columns are appended: src/lookup.c reads them by position.
+------------------------------------------------------------------------------
+
+-- parent_id: the token that created this one (create_token_as).
+-- previous_digest: the secret the last rotation replaced, valid until
+-- previous_valid_until (its grace period).
+ALTER TABLE @extschema@.tokens
+    ADD COLUMN parent_id bigint REFERENCES @extschema@.tokens (id) ON DELETE SET NULL,
+    ADD COLUMN previous_digest bytea,
+    ADD COLUMN previous_valid_until timestamptz,
+    ADD CONSTRAINT tokens_previous_digest_key UNIQUE (previous_digest),
+    ADD CONSTRAINT tokens_previous_digest_check
+        CHECK (pg_catalog.octet_length(previous_digest) OPERATOR(pg_catalog.=) 32);
+CREATE INDEX tokens_parent_id_idx ON @extschema@.tokens (parent_id);
+
+------------------------------------------------------------------------------
+-- Usage counters (src/usage.c): shared memory when preloaded, else nothing.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@._usage(
+    OUT token_id bigint, OUT last_used_at timestamptz,
+    OUT checks_allowed bigint, OUT checks_denied bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'usage_rows'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION @extschema@._usage_tracked()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'usage_tracked'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION @extschema@._usage_prune(live_ids bigint[])
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'usage_prune'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION @extschema@._usage_save()
+RETURNS void
+AS 'MODULE_PATHNAME', 'usage_save'
+LANGUAGE C VOLATILE STRICT;
+
+-- Forgets the counters of deleted tokens and writes the rest to disk now
+-- (they are also written periodically and at shutdown).  Returns how many
+-- entries it forgot.
+CREATE FUNCTION @extschema@.save_usage()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    forgotten bigint;
+BEGIN
+    SELECT @extschema@._usage_prune(coalesce(array_agg(t.id), '{}')) INTO forgotten
+    FROM @extschema@.tokens AS t;
+    PERFORM @extschema@._usage_save();
+    RETURN forgotten;
+END
+$$;
+
+CREATE OR REPLACE VIEW @extschema@.token_list AS
+SELECT t.id,
+       o.name AS org,
+       t.description,
+       t.status,
+       ARRAY(SELECT l.label
+             FROM @extschema@.token_labels AS l
+             WHERE l.token_id OPERATOR(pg_catalog.=) t.id
+             ORDER BY l.label) AS labels,
+       ARRAY(SELECT pg_catalog.concat(p.action, ':', p.resource_type, '/' OPERATOR(pg_catalog.||) b.name)
+             FROM @extschema@.permissions AS p
+             LEFT JOIN @extschema@.buckets AS b ON b.id OPERATOR(pg_catalog.=) p.bucket_id
+             WHERE p.token_id OPERATOR(pg_catalog.=) t.id
+             ORDER BY 1) AS permissions,
+       t.created_at,
+       t.expires_at,
+       t.parent_id,
+       u.last_used_at,
+       CASE WHEN tracked.enabled THEN COALESCE(u.checks_allowed, 0) END AS checks_allowed,
+       CASE WHEN tracked.enabled THEN COALESCE(u.checks_denied, 0) END AS checks_denied
+FROM @extschema@.tokens AS t
+JOIN @extschema@.orgs AS o ON o.id OPERATOR(pg_catalog.=) t.org_id
+CROSS JOIN (SELECT @extschema@._usage_tracked() AS enabled) AS tracked
+LEFT JOIN @extschema@._usage() AS u ON u.token_id OPERATOR(pg_catalog.=) t.id;
+
+------------------------------------------------------------------------------
+-- Helpers.
+------------------------------------------------------------------------------
+
+-- The id of the token with this secret: its current one, or the one a
+-- rotation replaced while in its grace period; NULL for anything else.
+CREATE FUNCTION @extschema@._token_id_by_secret(token text)
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.id FROM @extschema@.tokens AS t
+    WHERE t.digest = @extschema@._token_digest(token)
+    UNION ALL
+    SELECT t.id FROM @extschema@.tokens AS t
+    WHERE t.previous_digest = @extschema@._token_digest(token)
+      AND t.previous_valid_until > clock_timestamp()
+    LIMIT 1
+$$;
+
+-- Creates a token in an organization (validated by the caller) and returns its text.
+CREATE FUNCTION @extschema@._create_token(
+    org_id bigint, org text, permissions text[], description text, labels text[],
+    expires_at timestamptz, parent_id bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    clean_labels text[] := @extschema@._normalize_labels(labels);
+    token text;
+    new_token_id bigint;
+BEGIN
+    PERFORM @extschema@._check_description(description);
+    PERFORM @extschema@._check_expiry(expires_at);
+
+    token := @extschema@._generate_token();
+    INSERT INTO @extschema@.tokens (org_id, digest, description, expires_at, parent_id)
+    VALUES (_create_token.org_id, @extschema@._token_digest(token),
+            _create_token.description, _create_token.expires_at, _create_token.parent_id)
+    RETURNING id INTO new_token_id;
+
+    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
+    SELECT DISTINCT new_token_id, r.action, r.resource_type, r.bucket_id
+    FROM @extschema@._resolve_permissions(_create_token.org_id, org, permissions) AS r;
+
+    INSERT INTO @extschema@.token_labels (token_id, label)
+    SELECT new_token_id, l FROM unnest(clean_labels) AS l;
+
+    RETURN token;
+END
+$$;
+
+-- The token and every token it created, directly or not.
+CREATE FUNCTION @extschema@._token_and_descendants(id bigint)
+RETURNS SETOF bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE family(id) AS (
+        SELECT _token_and_descendants.id
+        UNION
+        SELECT t.id FROM @extschema@.tokens AS t JOIN family AS f ON t.parent_id = f.id
+    )
+    SELECT family.id FROM family
+$$;
+
+------------------------------------------------------------------------------
+-- Tokens.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.create_token(
+    org text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT @extschema@._create_token(@extschema@._org_id(org), org, permissions,
+                                     description, labels, expires_at, NULL)
+$$;
+
+/*
+ * A token creates a token: the parent must be valid and hold
+ * write:authorizations, and every permission asked for must be covered by
+ * the parent's own (InfluxDB's rule).  The child is in the parent's
+ * organization, expires no later than the parent (by default, when the
+ * parent does), and records its parent.  Callable by PUBLIC: the parent
+ * token is the credential.
+ */
+CREATE FUNCTION @extschema@.create_token_as(
+    parent_token text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parent record;
+    permission text;
+    child_expiry timestamptz := expires_at;
+BEGIN
+    SELECT t.id, t.org_id, o.name AS org, t.expires_at INTO parent
+    FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
+    WHERE t.id = @extschema@._token_id_by_secret(parent_token)
+      AND t.status = 'active'
+      AND (t.expires_at IS NULL OR t.expires_at > clock_timestamp());
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'parent token is not valid'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'It is unknown, revoked or expired.';
+    END IF;
+    IF NOT @extschema@.token_allows(parent_token, 'write:authorizations') THEN
+        RAISE EXCEPTION 'parent token does not hold write:authorizations'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+
+    PERFORM @extschema@._require(permissions, 'permissions');
+    FOREACH permission IN ARRAY permissions LOOP
+        IF NOT @extschema@.token_allows(parent_token, permission) THEN
+            RAISE EXCEPTION 'permission "%" is not held by the parent token',
+                @extschema@._for_message(permission)
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+
+    IF parent.expires_at IS NOT NULL THEN
+        IF child_expiry IS NULL THEN
+            child_expiry := parent.expires_at;
+        ELSIF child_expiry > parent.expires_at THEN
+            RAISE EXCEPTION 'expiry time % is later than the parent token''s', child_expiry
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
+
+    RETURN @extschema@._create_token(parent.org_id, parent.org, permissions, description,
+                                     labels, child_expiry, parent.id);
+END
+$$;
+
+-- The token's row from token_list, or no row for an unknown token (also
+-- found by a secret in its grace period after a rotation).
+CREATE OR REPLACE FUNCTION @extschema@.token_info(token text)
+RETURNS TABLE (id bigint, org text, description text, status text, labels text[],
+               permissions text[], created_at timestamptz, expires_at timestamptz)
+LANGUAGE sql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.id, l.org, l.description, l.status, l.labels, l.permissions,
+           l.created_at, l.expires_at
+    FROM @extschema@.token_list AS l
+    WHERE l.id = @extschema@._token_id_by_secret(token)
+$$;
+
+-- With cascade, every token the token created (directly or not) is revoked too.
+CREATE FUNCTION @extschema@.revoke_token(id bigint, cascade boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@._lock_token(id);
+    PERFORM @extschema@._require(cascade, 'cascade');
+    UPDATE @extschema@.tokens AS t SET status = 'inactive', updated_at = now()
+    WHERE t.id IN (SELECT d FROM @extschema@._token_and_descendants(revoke_token.id) AS d
+                   WHERE revoke_token.cascade OR d = revoke_token.id);
+END
+$$;
+
+-- With cascade, every token the token created (directly or not) is deleted
+-- too; without, they stay and lose their parent_id.
+CREATE FUNCTION @extschema@.delete_token(id bigint, cascade boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@._lock_token(id);
+    PERFORM @extschema@._require(cascade, 'cascade');
+    DELETE FROM @extschema@.tokens AS t
+    WHERE t.id IN (SELECT d FROM @extschema@._token_and_descendants(delete_token.id) AS d
+                   WHERE delete_token.cascade OR d = delete_token.id);
+END
+$$;
+
+/*
+ * A new secret for the same token: same id, permissions, labels,
+ * description and expiry.  The old secret keeps working for grace (from the
+ * clock, as checks read it), then never again; a second rotation ends the
+ * grace of the first.
+ */
+CREATE FUNCTION @extschema@.rotate_token(id bigint, grace interval DEFAULT '0')
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    token text;
+BEGIN
+    PERFORM @extschema@._lock_token(id);
+    PERFORM @extschema@._require(grace, 'grace');
+    IF grace < interval '0' THEN
+        RAISE EXCEPTION 'grace period % is negative', grace
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    token := @extschema@._generate_token();
+    UPDATE @extschema@.tokens AS t
+    SET previous_digest = CASE WHEN grace > interval '0' THEN t.digest END,
+        previous_valid_until = CASE WHEN grace > interval '0' THEN clock_timestamp() + grace END,
+        digest = @extschema@._token_digest(token),
+        updated_at = now()
+    WHERE t.id = rotate_token.id;
+    RETURN token;
+END
+$$;
+
+-- Replaces all permissions at once: a check sees the old set or the new one.
+-- A bad permission fails the whole call, so the old set stays.
+CREATE FUNCTION @extschema@.set_token_permissions(id bigint, permissions text[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    token_org record;
+BEGIN
+    PERFORM @extschema@._lock_token(id);
+    SELECT o.id, o.name INTO token_org
+    FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
+    WHERE t.id = set_token_permissions.id;
+    DELETE FROM @extschema@.permissions AS p WHERE p.token_id = set_token_permissions.id;
+    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
+    SELECT DISTINCT set_token_permissions.id, r.action, r.resource_type, r.bucket_id
+    FROM @extschema@._resolve_permissions(token_org.id, token_org.name, permissions) AS r;
+    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = set_token_permissions.id;
+END
+$$;
+
+-- Incident response: revokes every active token matching all given filters
+-- (at least one) and returns how many it revoked.
+CREATE FUNCTION @extschema@.revoke_tokens(
+    label text DEFAULT NULL, org text DEFAULT NULL, parent_id bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint;
+    revoked bigint;
+BEGIN
+    IF label IS NULL AND org IS NULL AND parent_id IS NULL THEN
+        RAISE EXCEPTION 'revoke_tokens needs at least one filter'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give a label, an org or a parent_id.';
+    END IF;
+    IF org IS NOT NULL THEN
+        target_org_id := @extschema@._org_id(org);
+    END IF;
+    UPDATE @extschema@.tokens AS t SET status = 'inactive', updated_at = now()
+    WHERE t.status = 'active'
+      AND (revoke_tokens.label IS NULL OR EXISTS (
+             SELECT FROM @extschema@.token_labels AS l
+             WHERE l.token_id = t.id AND l.label = revoke_tokens.label))
+      AND (target_org_id IS NULL OR t.org_id = target_org_id)
+      AND (revoke_tokens.parent_id IS NULL OR t.parent_id = revoke_tokens.parent_id);
+    GET DIAGNOSTICS revoked = ROW_COUNT;
+    RETURN revoked;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Checks.
+------------------------------------------------------------------------------
+
+-- May the token perform action on the bucket of the named organization?
+-- Only an operator token ('**') reaches an organization not its own.
+CREATE FUNCTION @extschema@.token_check(token text, action text, org text, bucket text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'token_check_in_org'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+------------------------------------------------------------------------------
+-- Privileges: PUBLIC gains create_token_as and the new token_check only.
+------------------------------------------------------------------------------
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.token_check(text, text, text),
+    @extschema@.token_check(text, text, text, text),
+    @extschema@.token_allows(text, text),
+    @extschema@.token_info(text),
+    @extschema@.create_token_as(text, text[], text, text[], timestamptz)
+TO PUBLIC;
