@@ -275,13 +275,14 @@ usage_shmem_startup(void)
 
 /*
  * usage_entry_for returns the shared entry of a token, creating it if there
- * is room; NULL if the table is full.  Call without the lock held.
+ * is room (influx_tokens.usage_max entries); NULL if the table is full.
+ * Call without the lock held.
  */
 static UsageEntry *
 usage_entry_for(int64 token_id)
 {
 	UsageEntry *entry;
-	bool		found;
+	bool		found = true;
 
 	LWLockAcquire(usage_shared->lock, LW_SHARED);
 	entry = hash_search(usage_table, &token_id, HASH_FIND, NULL);
@@ -290,7 +291,10 @@ usage_entry_for(int64 token_id)
 		return entry;
 
 	LWLockAcquire(usage_shared->lock, LW_EXCLUSIVE);
-	entry = hash_search(usage_table, &token_id, HASH_ENTER_NULL, &found);
+	if (hash_get_num_entries(usage_table) >= usage_max)
+		entry = hash_search(usage_table, &token_id, HASH_FIND, NULL);
+	else
+		entry = hash_search(usage_table, &token_id, HASH_ENTER_NULL, &found);
 	if (entry != NULL && !found)
 	{
 		pg_atomic_init_u64(&entry->allowed, 0);
