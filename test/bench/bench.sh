@@ -15,7 +15,10 @@
 #      100,000 in the big one (more tokens than the cache holds);
 #   3. pgbench -M prepared TPS of one check per transaction, next to SELECT 1
 #      (runs interleaved, best of 2, as pgbench on 2 cores is noisy);
-#   4. memory per cached token, and the time to create 100,000 tokens.
+#   4. memory per cached token, and the time to create 100,000 tokens;
+#   5. the cost of usage tracking: the server preloads the library, so
+#      checks are counted (the default then); the hot loop and pgbench run
+#      once more with influx_tokens.track_usage off.
 # Tunables (environment): HOT_N, BASELINE_HOT_N, PGBENCH_SECONDS, BIG_N.
 set -euo pipefail
 
@@ -27,7 +30,7 @@ if [ "${1:-}" != "--inside" ]; then
 	make -s -C "$root" >/dev/null
 	make -s -C "$root" install >/dev/null
 	exec pg_virtualenv -o shared_buffers=1GB -o max_connections=20 -o fsync=off \
-		-o synchronous_commit=off bash "$0" --inside
+		-o synchronous_commit=off -o shared_preload_libraries=influx_tokens bash "$0" --inside
 fi
 
 HOT_N=${HOT_N:-2000000}
@@ -105,6 +108,8 @@ for size in "${sizes[@]}"; do
 	echo "measuring $db..." >&2
 
 	R[hot_ext_$size]=$(hot "$db" "influx_tokens.token_check(h.token, 'write', r.bkt)" "$HOT_N")
+	R[hot_untracked_$size]=$(PGOPTIONS="$PGOPTIONS -c influx_tokens.track_usage=off" \
+		hot "$db" "influx_tokens.token_check(h.token, 'write', r.bkt)" "$HOT_N")
 	R[hot_harness_$size]=$(hot "$db" "pg_catalog.textne(h.token, r.bkt)" "$HOT_N")
 	R[hot_sql_$size]=$(hot "$db" "bench_sql.token_check(h.token, 'write', r.bkt)" "$BASELINE_HOT_N")
 	R[hot_plpgsql_$size]=$(hot "$db" "bench_sql.token_check_plpgsql(h.token, 'write', r.bkt)" "$BASELINE_HOT_N")
@@ -114,13 +119,15 @@ for size in "${sizes[@]}"; do
 			R[cold100k_${impl%%:*}_$size]=$(cold "$db" "${impl#*:}" bench.cold_100k)
 		fi
 	done
-	for impl in select1 ext sql plpgsql; do
-		a=$(tps "$db" "$work/$impl.sql" "$tok")
-		R[tps_${impl}_$size]=$a
-	done
-	for impl in select1 ext sql plpgsql; do
-		b=$(tps "$db" "$work/$impl.sql" "$tok")
-		R[tps_${impl}_$size]=$(max "${R[tps_${impl}_$size]}" "$b")
+	for round in 1 2; do
+		for impl in select1 ext sql plpgsql untracked; do
+			if [ $impl = untracked ]; then
+				t=$(PGOPTIONS="-c influx_tokens.track_usage=off" tps "$db" "$work/ext.sql" "$tok")
+			else
+				t=$(tps "$db" "$work/$impl.sql" "$tok")
+			fi
+			R[tps_${impl}_$size]=$(max "${R[tps_${impl}_$size]:-0}" "$t")
+		done
 	done
 done
 
@@ -164,10 +171,14 @@ for size in "${sizes[@]}"; do
 		if [ $m = hot ]; then
 			row "  harness limit (textne), calls/s" "${R[hot_harness_$size]}" "" "" \
 				"$(ratio "${R[hot_ext_$size]}" "${R[hot_harness_$size]}")x of limit" ""
+			row "  without usage tracking, checks/s" "${R[hot_untracked_$size]}" "" "" \
+				"$(ratio "${R[hot_ext_$size]}" "${R[hot_untracked_$size]}")x tracked/not" ""
 		fi
 		if [ $m = tps ]; then
 			row "  SELECT 1, same clients, TPS" "${R[tps_select1_$size]}" "" "" \
 				"$(ratio "${R[tps_ext_$size]}" "${R[tps_select1_$size]}")x of it" ""
+			row "  without usage tracking, TPS" "${R[tps_untracked_$size]}" "" "" \
+				"$(ratio "${R[tps_ext_$size]}" "${R[tps_untracked_$size]}")x tracked/not" ""
 		fi
 	done
 done
@@ -181,3 +192,5 @@ row "memory per cached token, bytes" "${R[mem]}" "" "" "" ""
 echo
 echo "Rates: higher is better; 'vs' columns are influx_tokens / baseline (for seconds, baseline / influx_tokens)."
 echo "Cold: each token checked once, in a new connection; the cache holds 10,000 tokens by default."
+echo "The server preloads influx_tokens, so checks are counted (influx_tokens.track_usage = on) except in"
+echo "the rows 'without usage tracking'."
