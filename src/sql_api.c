@@ -60,30 +60,54 @@ required_argument(FunctionCallInfo fcinfo, int argno, const char *what)
 }
 
 /*
+ * action_argument returns the action argument ("read" or "write") of a
+ * check; anything else, NULL included, is an error even when the check
+ * would be false anyway: it is a caller's bug, not a denial.
+ */
+static PermissionAction
+action_argument(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *action_text;
+
+	required_argument(fcinfo, argno, "action");
+	action_text = PG_GETARG_TEXT_PP(argno);
+	return action_from_text(VARDATA_ANY(action_text), VARSIZE_ANY_EXHDR(action_text));
+}
+
+/*
+ * check_bucket is the body of both token_check variants: org_argno is -1
+ * for the token's own organization.
+ */
+static bool
+check_bucket(FunctionCallInfo fcinfo, int org_argno, int bucket_argno)
+{
+	PermissionAction action = action_argument(fcinfo, 1);
+	text	   *token;
+	text	   *org = NULL;
+	text	   *bucket;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(bucket_argno) ||
+		(org_argno >= 0 && PG_ARGISNULL(org_argno)))
+		return false;
+	token = PG_GETARG_TEXT_PP(0);
+	bucket = PG_GETARG_TEXT_PP(bucket_argno);
+	if (org_argno >= 0)
+		org = PG_GETARG_TEXT_PP(org_argno);
+
+	return token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+						 action, RESOURCE_BUCKETS,
+						 org ? VARDATA_ANY(org) : NULL, org ? VARSIZE_ANY_EXHDR(org) : 0,
+						 VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket));
+}
+
+/*
  * token_check(token, action, bucket): may the token perform action ("read"
  * or "write") on the named bucket of its organization?  Never NULL.
  */
 Datum
 token_check(PG_FUNCTION_ARGS)
 {
-	text	   *action_text;
-	text	   *token;
-	text	   *bucket;
-	PermissionAction action;
-
-	required_argument(fcinfo, 1, "action");
-	action_text = PG_GETARG_TEXT_PP(1);
-	action = action_from_text(VARDATA_ANY(action_text),
-							  VARSIZE_ANY_EXHDR(action_text));
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
-		PG_RETURN_BOOL(false);
-	token = PG_GETARG_TEXT_PP(0);
-	bucket = PG_GETARG_TEXT_PP(2);
-
-	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
-								 action, RESOURCE_BUCKETS, NULL, 0,
-								 VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
+	PG_RETURN_BOOL(check_bucket(fcinfo, -1, 2));
 }
 
 /*
@@ -94,27 +118,7 @@ token_check(PG_FUNCTION_ARGS)
 Datum
 token_check_in_org(PG_FUNCTION_ARGS)
 {
-	text	   *action_text;
-	text	   *token;
-	text	   *org;
-	text	   *bucket;
-	PermissionAction action;
-
-	required_argument(fcinfo, 1, "action");
-	action_text = PG_GETARG_TEXT_PP(1);
-	action = action_from_text(VARDATA_ANY(action_text),
-							  VARSIZE_ANY_EXHDR(action_text));
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		PG_RETURN_BOOL(false);
-	token = PG_GETARG_TEXT_PP(0);
-	org = PG_GETARG_TEXT_PP(2);
-	bucket = PG_GETARG_TEXT_PP(3);
-
-	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
-								 action, RESOURCE_BUCKETS,
-								 VARDATA_ANY(org), VARSIZE_ANY_EXHDR(org),
-								 VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
+	PG_RETURN_BOOL(check_bucket(fcinfo, 2, 3));
 }
 
 /*
