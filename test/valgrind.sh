@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the pg_regress suites against a server running under valgrind
-# memcheck, then reports every valgrind error whose stack passes through
+# Runs the pg_regress suites against a server running under valgrind, with
+# the library preloaded (so that usage counting and its worker run too),
+# under memcheck, then reports every valgrind error whose stack passes through
 # influx_tokens.so.  Exits non-zero if there is any.
 #
 #   bash test/valgrind.sh          # as root on Debian 12; takes several minutes
@@ -32,7 +33,7 @@ chown -R postgres "$work"
 
 runuser -u postgres -- "$bindir/initdb" -D "$work/data" -A trust >/dev/null
 runuser -u postgres -- "$bindir/pg_ctl" -D "$work/data" -p "$work/postgres" -w -t 300 -l "$work/server.log" \
-	-o "-p 54399 -k $work -c max_connections=10 -c shared_buffers=64MB" start >/dev/null
+	-o "-p 54399 -k $work -c max_connections=10 -c shared_buffers=64MB -c shared_preload_libraries=influx_tokens" start >/dev/null
 trap 'runuser -u postgres -- "$bindir/pg_ctl" -D "$work/data" -m fast -w -t 300 stop >/dev/null || true' EXIT
 
 PGHOST=$work PGPORT=54399 PGUSER=postgres make installcheck || true
