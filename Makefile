@@ -24,7 +24,7 @@ SHLIB_LINK = -lcrypto
 
 # Regression suites run in this order, in one database: setup creates the
 # extension, the rest each use their own organizations.
-REGRESS = setup tokens permissions lifecycle expiry transactions cache delegation management privileges errors hostile
+REGRESS = setup tokens permissions lifecycle expiry transactions cache delegation management migration privileges errors hostile
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 PROVE_TESTS = test/t/*.pl

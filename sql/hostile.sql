@@ -10,7 +10,8 @@ SELECT id AS tok_id FROM influx_tokens.token_info(:'tok') \gset
 -- NULL in each argument of each public function, the others plausible.
 CREATE TEMP TABLE samples (type regtype PRIMARY KEY, value text);
 INSERT INTO samples VALUES ('text', quote_literal('hostile_org')), ('text[]', $$'{read:orgs}'::text[]$$),
-    ('bigint', :'tok_id'), ('timestamp with time zone', $$now() + interval '1 day'$$), ('boolean', 'false');
+    ('bigint', :'tok_id'), ('timestamp with time zone', $$now() + interval '1 day'$$), ('boolean', 'false'),
+    ('jsonb', $$'[]'::jsonb$$), ('interval', $$interval '1 minute'$$);
 BEGIN;
 SELECT p.proname, n AS null_argument,
        error_of(format('SELECT %s(%s)', p.oid::regproc,

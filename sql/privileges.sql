@@ -52,6 +52,8 @@ GRANT EXECUTE ON FUNCTION
     influx_tokens.revoke_token(bigint, boolean), influx_tokens.delete_token(bigint, boolean),
     influx_tokens.rotate_token(bigint, interval), influx_tokens.set_token_permissions(bigint, text[]),
     influx_tokens.revoke_tokens(text, text, bigint), influx_tokens.save_usage(),
+    influx_tokens.import_token(text, text, text[], text, text[], timestamptz),
+    influx_tokens.import_influxdb2(jsonb, jsonb, jsonb, boolean), influx_tokens.export_tokens(text),
     influx_tokens._usage(), influx_tokens._usage_tracked()
 TO regress_it_admin;
 GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list TO regress_it_admin;

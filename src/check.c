@@ -66,7 +66,7 @@ record_permits(const TokenRecord *token, PermissionAction action,
  * organization or bucket, no matching grant) is plain false.
  *
  * The order keeps the common case cheap: the format test rejects garbage
- * before any hashing, the cache answers known tokens without reading a
+ * before any hashing (and one of our tokens with a bad checksum), the cache answers known tokens without reading a
  * table, and an organization or bucket is looked up only if some grant
  * could cover it.  The outcome for a known token counts in its usage.
  */
@@ -80,7 +80,7 @@ token_permits(const char *token_text, size_t token_length,
 	const TokenRecord *token;
 	bool		allowed;
 
-	if (!token_is_well_formed(token_text, token_length))
+	if (!token_is_acceptable(token_text, token_length))
 		return false;
 	token_digest(token_text, token_length, digest);
 

@@ -10,7 +10,11 @@
  * - editable permissions: set_token_permissions(id, permissions);
  * - bulk revocation: revoke_tokens(label, org, parent_id);
  * - usage tracking: last_used_at, checks_allowed, checks_denied in token_list
- *   (NULL unless the library is in shared_preload_libraries).
+ *   (NULL unless the library is in shared_preload_libraries);
+ * - migration from InfluxDB: import_token (by plaintext or by InfluxDB 2.9's
+ *   stored hash), import_influxdb2 (what `influx auth list --json` prints),
+ *   export_tokens (the same shape, hashed), and InfluxDB IDs kept on
+ *   organizations, buckets and tokens.
  *
  * The same security rules as the install script: schema-qualified names,
  * SECURITY DEFINER with a pinned search_path, nothing new for PUBLIC but
@@ -35,6 +39,14 @@ ALTER TABLE @extschema@.tokens
     ADD CONSTRAINT tokens_previous_digest_check
         CHECK (pg_catalog.octet_length(previous_digest) OPERATOR(pg_catalog.=) 32);
 CREATE INDEX tokens_parent_id_idx ON @extschema@.tokens (parent_id);
+
+-- InfluxDB's 16-hex-digit IDs of imported objects, so that an export round-trips.
+ALTER TABLE @extschema@.tokens ADD COLUMN influx_id text CONSTRAINT tokens_influx_id_key UNIQUE
+    CONSTRAINT tokens_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$');
+ALTER TABLE @extschema@.orgs ADD COLUMN influx_id text CONSTRAINT orgs_influx_id_key UNIQUE
+    CONSTRAINT orgs_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$');
+ALTER TABLE @extschema@.buckets ADD COLUMN influx_id text CONSTRAINT buckets_influx_id_key UNIQUE
+    CONSTRAINT buckets_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$');
 
 ------------------------------------------------------------------------------
 -- Usage counters (src/usage.c): shared memory when preloaded, else nothing.
@@ -125,6 +137,38 @@ AS $$
     LIMIT 1
 $$;
 
+-- Stores a token by its digest in an organization (validated by the caller)
+-- with its permissions and labels; returns its id.
+CREATE FUNCTION @extschema@._insert_token(
+    org_id bigint, org text, digest bytea, permissions text[], description text, labels text[],
+    expires_at timestamptz, parent_id bigint, influx_id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    clean_labels text[] := @extschema@._normalize_labels(labels);
+    new_token_id bigint;
+BEGIN
+    PERFORM @extschema@._check_description(description);
+    PERFORM @extschema@._check_expiry(expires_at);
+
+    INSERT INTO @extschema@.tokens (org_id, digest, description, expires_at, parent_id, influx_id)
+    VALUES (_insert_token.org_id, _insert_token.digest, _insert_token.description,
+            _insert_token.expires_at, _insert_token.parent_id, _insert_token.influx_id)
+    RETURNING id INTO new_token_id;
+
+    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
+    SELECT DISTINCT new_token_id, r.action, r.resource_type, r.bucket_id
+    FROM @extschema@._resolve_permissions(_insert_token.org_id, org, permissions) AS r;
+
+    INSERT INTO @extschema@.token_labels (token_id, label)
+    SELECT new_token_id, l FROM unnest(clean_labels) AS l;
+
+    RETURN new_token_id;
+END
+$$;
+
 -- Creates a token in an organization (validated by the caller) and returns its text.
 CREATE FUNCTION @extschema@._create_token(
     org_id bigint, org text, permissions text[], description text, labels text[],
@@ -134,26 +178,10 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    clean_labels text[] := @extschema@._normalize_labels(labels);
-    token text;
-    new_token_id bigint;
+    token text := @extschema@._generate_token();
 BEGIN
-    PERFORM @extschema@._check_description(description);
-    PERFORM @extschema@._check_expiry(expires_at);
-
-    token := @extschema@._generate_token();
-    INSERT INTO @extschema@.tokens (org_id, digest, description, expires_at, parent_id)
-    VALUES (_create_token.org_id, @extschema@._token_digest(token),
-            _create_token.description, _create_token.expires_at, _create_token.parent_id)
-    RETURNING id INTO new_token_id;
-
-    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
-    SELECT DISTINCT new_token_id, r.action, r.resource_type, r.bucket_id
-    FROM @extschema@._resolve_permissions(_create_token.org_id, org, permissions) AS r;
-
-    INSERT INTO @extschema@.token_labels (token_id, label)
-    SELECT new_token_id, l FROM unnest(clean_labels) AS l;
-
+    PERFORM @extschema@._insert_token(org_id, org, @extschema@._token_digest(token), permissions,
+                                      description, labels, expires_at, parent_id, NULL);
     RETURN token;
 END
 $$;
@@ -378,6 +406,258 @@ BEGIN
       AND (revoke_tokens.parent_id IS NULL OR t.parent_id = revoke_tokens.parent_id);
     GET DIAGNOSTICS revoked = ROW_COUNT;
     RETURN revoked;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Migration from InfluxDB.
+------------------------------------------------------------------------------
+
+/*
+ * The digest to store for an imported token: the SHA-256 of a plaintext
+ * token, or the digest inside InfluxDB 2.9's stored form
+ * "$influxdb2-sha256$<base64url of the digest>", so that nobody needs to see
+ * the plaintext.  Errors never quote the token.
+ */
+CREATE FUNCTION @extschema@._import_digest(token text)
+RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hashed bytea;
+BEGIN
+    PERFORM @extschema@._require(token, 'token');
+    IF starts_with(token, '$influxdb2-sha256$') THEN
+        BEGIN
+            hashed := decode(translate(substr(token, 19), '-_', '+/'), 'base64');
+        EXCEPTION WHEN invalid_parameter_value THEN
+            hashed := NULL;
+        END;
+        IF hashed IS NULL OR octet_length(hashed) <> 32 THEN
+            RAISE EXCEPTION 'invalid $influxdb2-sha256$ hashed token'
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The hash is the base64url encoding, with padding, of a 32-byte SHA-256 digest.';
+        END IF;
+        RETURN hashed;
+    END IF;
+    IF starts_with(token, '$influxdb2-') THEN
+        RAISE EXCEPTION 'only $influxdb2-sha256$ hashed tokens can be imported'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'influx_tokens stores SHA-256 digests; a token hashed otherwise (such as sha512) must be imported by its plaintext or re-issued.';
+    END IF;
+    IF starts_with(token, 'ixt_') OR @extschema@._token_digest(token) IS NULL THEN
+        RAISE EXCEPTION 'token is not in a form that can be imported'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'An imported token is 16 to 512 printable ASCII characters, without spaces, and does not start with ixt_ (influx_tokens'' own prefix).';
+    END IF;
+    RETURN @extschema@._token_digest(token);
+END
+$$;
+
+-- An InfluxDB ID (16 hex digits) or NULL; anything else is an error.
+CREATE FUNCTION @extschema@._influx_id(value text, what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL OR value ~ '^[0-9a-f]{16}$' THEN
+        RETURN value;
+    END IF;
+    RAISE EXCEPTION 'invalid InfluxDB % ID "%"', what, @extschema@._for_message(value)
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'InfluxDB IDs are 16 lower-case hexadecimal digits.';
+END
+$$;
+
+/*
+ * Imports an existing token (by plaintext, or by InfluxDB 2.9's hashed form)
+ * so that checks accept exactly that string; only its digest is stored.
+ */
+CREATE FUNCTION @extschema@.import_token(
+    org text,
+    token text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint := @extschema@._org_id(org);
+    imported_digest bytea := @extschema@._import_digest(token);
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.tokens AS t
+               WHERE t.digest = imported_digest OR t.previous_digest = imported_digest) THEN
+        RAISE EXCEPTION 'this token already exists'
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    RETURN @extschema@._insert_token(target_org_id, org, imported_digest, permissions, description,
+                                     labels, expires_at, NULL, NULL);
+END
+$$;
+
+/*
+ * Imports what `influx auth list --json` prints: an array of authorizations
+ * ({id, token, status, description, orgID, org, permissions: [{action,
+ * resource: {type, id, orgID, name, org}}]}), with the token in plaintext or
+ * hashed.  Organizations and buckets are found by InfluxDB ID (kept on them
+ * once imported), by the names given in org_names / bucket_names (objects
+ * mapping InfluxDB IDs to names), or by the names in the export; with
+ * create_missing they are created.  A permission without an organization
+ * (InfluxDB's "every organization") is imported for the token's own
+ * organization only: narrower, never wider.  All or nothing; returns how
+ * many tokens it imported.
+ */
+CREATE FUNCTION @extschema@.import_influxdb2(
+    authorizations jsonb,
+    org_names jsonb DEFAULT '{}',
+    bucket_names jsonb DEFAULT '{}',
+    create_missing boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    auth jsonb;
+    grant_ jsonb;
+    org_influx_id text;
+    org_name text;
+    org_row record;
+    bucket_influx_id text;
+    bucket_name text;
+    bucket_row record;
+    permission_list text[];
+    new_id bigint;
+    imported bigint := 0;
+BEGIN
+    PERFORM @extschema@._require(authorizations, 'authorizations');
+    PERFORM @extschema@._require(create_missing, 'create_missing');
+    IF jsonb_typeof(authorizations) <> 'array' THEN
+        RAISE EXCEPTION 'authorizations must be a JSON array'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    org_names := COALESCE(org_names, '{}');
+    bucket_names := COALESCE(bucket_names, '{}');
+
+    FOR auth IN SELECT value FROM jsonb_array_elements(authorizations) LOOP
+        -- The organization.
+        org_influx_id := @extschema@._influx_id(auth->>'orgID', 'organization');
+        org_name := COALESCE(org_names->>org_influx_id, auth->>'org');
+        SELECT o.id, o.name INTO org_row FROM @extschema@.orgs AS o
+        WHERE o.influx_id = org_influx_id OR (o.influx_id IS NULL AND o.name = org_name)
+        ORDER BY o.influx_id NULLS LAST LIMIT 1;
+        IF NOT FOUND THEN
+            IF NOT create_missing OR org_name IS NULL THEN
+                RAISE EXCEPTION 'organization % of an imported authorization does not exist',
+                    COALESCE('"' || @extschema@._for_message(org_name) || '"', org_influx_id)
+                    USING ERRCODE = 'undefined_object',
+                          HINT = 'Create it, map its ID in org_names, or pass create_missing => true.';
+            END IF;
+            PERFORM @extschema@.create_org(org_name);
+            SELECT o.id, o.name INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
+        END IF;
+        UPDATE @extschema@.orgs AS o SET influx_id = org_influx_id
+        WHERE o.id = org_row.id AND o.influx_id IS NULL AND org_influx_id IS NOT NULL;
+
+        -- The permissions, in our language.
+        permission_list := '{}';
+        FOR grant_ IN SELECT value FROM jsonb_array_elements(COALESCE(auth->'permissions', '[]')) LOOP
+            IF grant_->'resource'->>'id' IS NOT NULL THEN
+                IF grant_->'resource'->>'type' IS DISTINCT FROM 'buckets' THEN
+                    RAISE EXCEPTION 'permission on one % cannot be imported', @extschema@._for_message(grant_->'resource'->>'type')
+                        USING ERRCODE = 'feature_not_supported',
+                              DETAIL = 'Only buckets can be granted one by one.';
+                END IF;
+                bucket_influx_id := @extschema@._influx_id(grant_->'resource'->>'id', 'bucket');
+                bucket_name := COALESCE(bucket_names->>bucket_influx_id, grant_->'resource'->>'name');
+                SELECT b.id, b.name INTO bucket_row FROM @extschema@.buckets AS b
+                WHERE b.org_id = org_row.id
+                  AND (b.influx_id = bucket_influx_id OR (b.influx_id IS NULL AND b.name = bucket_name))
+                ORDER BY b.influx_id NULLS LAST LIMIT 1;
+                IF NOT FOUND THEN
+                    IF NOT create_missing OR bucket_name IS NULL THEN
+                        RAISE EXCEPTION 'bucket % of an imported permission does not exist',
+                            COALESCE('"' || @extschema@._for_message(bucket_name) || '"', bucket_influx_id)
+                            USING ERRCODE = 'undefined_object',
+                                  HINT = 'Create it, map its ID in bucket_names, or pass create_missing => true.';
+                    END IF;
+                    PERFORM @extschema@.create_bucket(org_row.name, bucket_name);
+                    SELECT b.id, b.name INTO bucket_row FROM @extschema@.buckets AS b
+                    WHERE b.org_id = org_row.id AND b.name = bucket_name;
+                END IF;
+                UPDATE @extschema@.buckets AS b SET influx_id = bucket_influx_id
+                WHERE b.id = bucket_row.id AND b.influx_id IS NULL;
+                permission_list := permission_list || ((grant_->>'action') || ':buckets/' || bucket_row.name);
+            ELSE
+                IF grant_->'resource'->>'orgID' IS DISTINCT FROM NULL
+                   AND grant_->'resource'->>'orgID' IS DISTINCT FROM org_influx_id THEN
+                    RAISE EXCEPTION 'permission on another organization cannot be imported'
+                        USING ERRCODE = 'feature_not_supported';
+                END IF;
+                permission_list := permission_list || ((grant_->>'action') || ':' || (grant_->'resource'->>'type'));
+            END IF;
+        END LOOP;
+
+        new_id := @extschema@.import_token(org_row.name, auth->>'token', permission_list,
+                                           auth->>'description');
+        UPDATE @extschema@.tokens AS t
+        SET influx_id = @extschema@._influx_id(auth->>'id', 'authorization'),
+            status = CASE WHEN auth->>'status' = 'inactive' THEN 'inactive' ELSE 'active' END
+        WHERE t.id = new_id;
+        imported := imported + 1;
+    END LOOP;
+    RETURN imported;
+END
+$$;
+
+/*
+ * Every token (of one organization, or all) in the shape of
+ * `influx auth list --json`, with the token in InfluxDB 2.9's hashed form:
+ * never plaintext.  IDs are the InfluxDB IDs kept from an import, or ours
+ * as 16 hex digits.  '*' and '**' grants are exported as resource types "*"
+ * and "**", which only influx_tokens reads back.
+ */
+CREATE FUNCTION @extschema@.export_tokens(org text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint;
+BEGIN
+    IF org IS NOT NULL THEN
+        target_org_id := @extschema@._org_id(org);
+    END IF;
+    RETURN COALESCE((
+        SELECT jsonb_agg(jsonb_build_object(
+            'id', COALESCE(t.influx_id, lpad(to_hex(t.id), 16, '0')),
+            'token', '$influxdb2-sha256$' || translate(encode(t.digest, 'base64'), '+/', '-_'),
+            'status', t.status,
+            'description', COALESCE(t.description, ''),
+            'orgID', COALESCE(o.influx_id, lpad(to_hex(o.id), 16, '0')),
+            'org', o.name,
+            'createdAt', t.created_at,
+            'updatedAt', t.updated_at,
+            'permissions', COALESCE((
+                SELECT jsonb_agg(jsonb_build_object(
+                    'action', p.action,
+                    'resource', jsonb_strip_nulls(jsonb_build_object(
+                        'type', p.resource_type,
+                        'orgID', CASE WHEN p.resource_type <> '**' THEN COALESCE(o.influx_id, lpad(to_hex(o.id), 16, '0')) END,
+                        'org', CASE WHEN p.resource_type <> '**' THEN o.name END,
+                        'id', COALESCE(b.influx_id, lpad(to_hex(b.id), 16, '0')),
+                        'name', b.name)))
+                    ORDER BY p.action, p.resource_type, b.name)
+                FROM @extschema@.permissions AS p
+                LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
+                WHERE p.token_id = t.id), '[]'))
+            ORDER BY t.id)
+        FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
+        WHERE target_org_id IS NULL OR t.org_id = target_org_id), '[]');
 END
 $$;
 

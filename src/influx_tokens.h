@@ -36,6 +36,8 @@
 
 extern void token_generate(char *out);
 extern bool token_is_well_formed(const char *token, size_t length);
+extern bool token_is_importable(const char *token, size_t length);
+extern bool token_is_acceptable(const char *token, size_t length);
 
 /* ---- digest.c ---- */
 

@@ -12,19 +12,41 @@
 
 /*
  * looks_like_token says whether a value contains something shaped like one
- * of our tokens: the prefix followed by at least TOKEN_LOOKALIKE_CHARS base62
- * characters (so that a name like "matrixt_data" is not taken for one).
+ * of our tokens (the prefix followed by at least TOKEN_LOOKALIKE_CHARS base62
+ * characters, so that a name like "matrixt_data" is not taken for one), an
+ * InfluxDB 2 token or an InfluxDB 3 one.  Imported secrets of other shapes
+ * cannot be recognized.
  * Callers mix up arguments (a token passed as a bucket name, an action or a
  * permission); error messages must not carry a token into the server log,
  * and names must not store one in plain text.
  */
 #define TOKEN_LOOKALIKE_CHARS 16
 
+static bool
+is_base64url(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		c == '-' || c == '_';
+}
+
 bool
 looks_like_token(const char *value, size_t length)
 {
 	const char *end = value + length;
 	const char *p = value;
+	size_t		run = 0;
+	size_t		i;
+
+	/* InfluxDB 2's tokens: 86 base64url characters and "==". */
+	for (i = 0; i < length; i++)
+	{
+		run = is_base64url(value[i]) ? run + 1 : 0;
+		if (run >= 86 && i + 2 < length && value[i + 1] == '=' && value[i + 2] == '=')
+			return true;
+	}
+	/* InfluxDB 3's tokens. */
+	if (memmem(value, length, "apiv3_", 6) != NULL)
+		return true;
 
 	while ((p = memmem(p, end - p, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH)) != NULL)
 	{

@@ -166,8 +166,9 @@ generate_token(PG_FUNCTION_ARGS)
 }
 
 /*
- * _token_digest(token): the SHA-256 of a well-formed token, NULL for
- * anything that cannot be one of our tokens (so it matches no row).
+ * _token_digest(token): the SHA-256 of anything a check would look up (one
+ * of our tokens, or an importable one), NULL for anything else (so that it
+ * matches no row).
  */
 Datum
 token_digest_if_well_formed(PG_FUNCTION_ARGS)
@@ -175,7 +176,7 @@ token_digest_if_well_formed(PG_FUNCTION_ARGS)
 	text	   *token = PG_GETARG_TEXT_PP(0);
 	bytea	   *result;
 
-	if (!token_is_well_formed(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token)))
+	if (!token_is_acceptable(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token)))
 		PG_RETURN_NULL();
 
 	result = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);

@@ -155,3 +155,47 @@ token_is_well_formed(const char *token, size_t length)
 
 	return checksum == checksum_of((const char *) random_part);
 }
+
+/*
+ * Imported tokens (InfluxDB 2's 88-character tokens, InfluxDB 3's apiv3_
+ * tokens, or any secret an installation chose) have no checksum.  What a
+ * check can still reject without a lookup: anything shorter or longer than
+ * a secret can sensibly be, and anything with characters outside printable
+ * ASCII (spaces and control characters included).
+ */
+#define IMPORTED_TOKEN_MIN_LENGTH 16
+#define IMPORTED_TOKEN_MAX_LENGTH 512
+
+/*
+ * token_is_importable says whether a string could be an imported token.
+ */
+bool
+token_is_importable(const char *token, size_t length)
+{
+	size_t		i;
+
+	if (length < IMPORTED_TOKEN_MIN_LENGTH || length > IMPORTED_TOKEN_MAX_LENGTH)
+		return false;
+	for (i = 0; i < length; i++)
+	{
+		unsigned char c = (unsigned char) token[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * token_is_acceptable is the format test of the check path: one of our
+ * tokens (prefix and checksum), or something an import could have stored.
+ * A string with our prefix must pass our checksum.
+ */
+bool
+token_is_acceptable(const char *token, size_t length)
+{
+	if (length >= TOKEN_PREFIX_LENGTH &&
+		memcmp(token, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH) == 0)
+		return token_is_well_formed(token, length);
+	return token_is_importable(token, length);
+}

@@ -7,7 +7,10 @@
  * - an accepted string has the token's length, prefix and alphabet;
  * - changing any one character of an accepted string makes it rejected
  *   (CRC-32C detects every single-character error);
- * - a freshly generated token is accepted.
+ * - a freshly generated token is accepted;
+ * - the check path's test (token_is_acceptable) takes a string with our
+ *   prefix only if it is well formed, and anything else only if it could
+ *   be an imported token.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +50,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
+
+	if (token_is_acceptable(text, size))
+	{
+		bool		ours = size >= TOKEN_PREFIX_LENGTH &&
+		memcmp(text, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH) == 0;
+
+		if (ours ? !token_is_well_formed(text, size) : !token_is_importable(text, size))
+			abort();
+	}
+	else if (token_is_well_formed(text, size))
+		abort();
 
 	/* Generation draws from pg_strong_random; its tokens must pass the test. */
 	if (size > 0 && data[0] == 'g')
