@@ -117,6 +117,16 @@ JOIN @extschema@.orgs AS o ON o.id OPERATOR(pg_catalog.=) t.org_id
 CROSS JOIN (SELECT @extschema@._usage_tracked() AS enabled) AS tracked
 LEFT JOIN @extschema@._usage() AS u ON u.token_id OPERATOR(pg_catalog.=) t.id;
 
+-- Organizations and buckets with the InfluxDB IDs kept from an import.
+CREATE VIEW @extschema@.org_list AS
+SELECT o.id, o.name, o.influx_id, o.created_at
+FROM @extschema@.orgs AS o;
+
+CREATE OR REPLACE VIEW @extschema@.bucket_list AS
+SELECT b.id, o.name AS org, b.name, b.created_at, b.influx_id
+FROM @extschema@.buckets AS b
+JOIN @extschema@.orgs AS o ON o.id OPERATOR(pg_catalog.=) b.org_id;
+
 ------------------------------------------------------------------------------
 -- Helpers.
 ------------------------------------------------------------------------------
@@ -677,6 +687,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 ------------------------------------------------------------------------------
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     @extschema@.token_check(text, text, text),
     @extschema@.token_check(text, text, text, text),

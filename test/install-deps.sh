@@ -2,7 +2,9 @@
 # Installs what building and testing influx_tokens needs on Debian 12:
 # the PostgreSQL 15 server and its PGXS/TAP files, pgcrypto (contrib),
 # OpenSSL headers for the digest, IPC::Run for the TAP tests, clang with
-# its libFuzzer and sanitizer runtimes for the fuzz targets.
+# its libFuzzer and sanitizer runtimes for the fuzz targets, Node.js and npm
+# for the front end's end-to-end test (its npm packages come from the
+# registry, pinned by package-lock.json, in test/e2e/run.sh).
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,10 @@ packages=(
 	libipc-run-perl
 	clang libclang-rt-14-dev
 )
+# Node.js and npm for the front end example and its end-to-end test, unless
+# the machine already has them (from Debian or elsewhere).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and installs influx_tokens, then runs every test against real
 # servers: the pg_regress suites in a throwaway cluster (pg_virtualenv), the
-# TAP tests (PostgreSQL::Test::Cluster, one cluster per test file), and a
-# short run of the fuzz targets.
+# TAP tests (PostgreSQL::Test::Cluster, one cluster per test file), the
+# end-to-end test with the official InfluxDB client, and a short run of the
+# fuzz targets.
 # Ends with a line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -53,6 +54,20 @@ if ! grep -q '^Result: PASS' "$logdir/tap.log"; then
 fi
 passed=$((passed + tap_ok))
 failed=$((failed + tap_failed))
+
+# End to end: the official InfluxDB JavaScript client against the front end
+# in examples/frontend.  One result per test.
+echo "== end to end"
+bash test/e2e/run.sh >"$logdir/e2e.log" 2>&1
+grep -E '^(not )?ok [0-9]+ ' "$logdir/e2e.log" || true
+e2e_ok=$(grep -E '^# pass [0-9]+' "$logdir/e2e.log" | awk '{ print $3 }')
+e2e_failed=$(grep -E '^# fail [0-9]+' "$logdir/e2e.log" | awk '{ print $3 }')
+if [ -z "$e2e_ok" ] || [ -z "$e2e_failed" ] || [ "$e2e_failed" -gt 0 ] || [ "$e2e_ok" -eq 0 ]; then
+	tail -40 "$logdir/e2e.log"
+	[ -z "$e2e_failed" ] || [ "$e2e_failed" -eq 0 ] && e2e_failed=1
+fi
+passed=$((passed + ${e2e_ok:-0}))
+failed=$((failed + e2e_failed))
 
 # Fuzzing: replay the stored corpus, then a short bounded run per target
 # (FUZZ_SECONDS, default 15; test/fuzz/run.sh documents longer runs).

@@ -1,0 +1,247 @@
+// A thin InfluxDB v2 front end: it speaks the part of the HTTP API that
+// clients need (write, buckets, health, authorizations) and asks the
+// influx_tokens extension every "may this token do this?" question, always
+// with the token as a bind parameter.  It stores written line protocol in a
+// table.  Configuration: the usual PG* environment variables, and
+// HOST/PORT to listen on (127.0.0.1:8086 by default).
+'use strict';
+
+const http = require('node:http');
+const zlib = require('node:zlib');
+const { Pool } = require('pg');
+
+const pool = new Pool({ max: 8 });
+const HOST = process.env.HOST || '127.0.0.1';
+const PORT = Number(process.env.PORT || 8086);
+const MAX_BODY = 10 * 1024 * 1024;
+
+// InfluxDB's error bodies.
+const UNAUTHORIZED = [401, { code: 'unauthorized', message: 'unauthorized access' }];
+
+// influx_tokens ids are bigints; InfluxDB shows 16 hex digits.
+const hexId = (id) => BigInt(id).toString(16).padStart(16, '0');
+
+function send(res, status, body) {
+  if (body === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(text);
+}
+
+// The token of "Authorization: Token <t>" or "Bearer <t>", or null.
+function tokenOf(req) {
+  const match = /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(req.headers.authorization || '');
+  return match ? match[1] : null;
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(Object.assign(new Error('request too large'), { status: 413 }));
+        req.destroy();
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      try {
+        if ((req.headers['content-encoding'] || '').toLowerCase() === 'gzip') body = zlib.gunzipSync(body);
+      } catch (e) {
+        reject(Object.assign(new Error('invalid gzip body'), { status: 400 }));
+        return;
+      }
+      resolve(body.toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+}
+
+// The token's own row (org, status), or null when it cannot be used at all:
+// unknown, revoked or expired tokens are all simply unauthorized.
+async function validToken(token) {
+  if (!token) return null;
+  const { rows } = await pool.query(
+    `SELECT i.id, i.org, o.id AS org_id, o.influx_id AS org_influx_id
+     FROM influx_tokens.token_info($1) AS i
+     JOIN influx_tokens.org_list AS o ON o.name = i.org
+     WHERE i.status = 'active' AND (i.expires_at IS NULL OR i.expires_at > clock_timestamp())`,
+    [token]);
+  return rows[0] || null;
+}
+
+const orgIdOf = (row) => row.org_influx_id || hexId(row.org_id);
+
+async function health(req, res) {
+  await pool.query('SELECT 1');
+  send(res, 200, {
+    name: 'influx_tokens-frontend', message: 'ready for queries and writes',
+    status: 'pass', checks: [], version: '1.0.0', commit: '',
+  });
+}
+
+async function write(req, res, url) {
+  const token = tokenOf(req);
+  const org = url.searchParams.get('org') || url.searchParams.get('orgID');
+  const bucket = url.searchParams.get('bucket');
+  const self = await validToken(token);
+  if (!self) return send(res, ...UNAUTHORIZED);
+  if (!org || !bucket) {
+    return send(res, 400, { code: 'invalid', message: 'both org and bucket are required' });
+  }
+  const orgName = org === orgIdOf(self) ? self.org : org;
+  const { rows: [decision] } = await pool.query(
+    `SELECT influx_tokens.token_check($1, 'write', $2, $3) AS may_write,
+            influx_tokens.token_check($1, 'read', $2, $3) AS may_read`,
+    [token, orgName, bucket]);
+  if (!decision.may_write) {
+    // As InfluxDB: a bucket the token can see but not write is forbidden;
+    // one it cannot see at all does not exist for it.
+    if (decision.may_read) {
+      return send(res, 403, { code: 'forbidden', message: 'insufficient permissions for write' });
+    }
+    return send(res, 404, { code: 'not found', message: `bucket "${bucket}" not found` });
+  }
+  const lines = (await readBody(req)).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (lines.length > 0) {
+    await pool.query(
+      `INSERT INTO frontend.points (org, bucket, line)
+       SELECT $1, $2, unnest($3::text[])`, [orgName, bucket, lines]);
+  }
+  send(res, 204);
+}
+
+async function listBuckets(req, res, url) {
+  const token = tokenOf(req);
+  const self = await validToken(token);
+  if (!self) return send(res, ...UNAUTHORIZED);
+  const name = url.searchParams.get('name');
+  const { rows } = await pool.query(
+    `SELECT b.id, b.name, b.created_at
+     FROM influx_tokens.bucket_list AS b
+     WHERE b.org = $2 AND ($3::text IS NULL OR b.name = $3)
+       AND influx_tokens.token_check($1, 'read', b.org, b.name)
+     ORDER BY b.name`, [token, self.org, name]);
+  send(res, 200, {
+    links: { self: '/api/v2/buckets' },
+    buckets: rows.map((b) => ({
+      id: hexId(b.id), orgID: orgIdOf(self), name: b.name, type: 'user',
+      retentionRules: [], createdAt: b.created_at, updatedAt: b.created_at, labels: [],
+    })),
+  });
+}
+
+// InfluxDB permission objects -> influx_tokens permission strings.
+async function permissionStrings(permissions, self) {
+  if (!Array.isArray(permissions) || permissions.length === 0) {
+    throw Object.assign(new Error('permissions are required'), { status: 400 });
+  }
+  const result = [];
+  for (const p of permissions) {
+    const type = p && p.resource && p.resource.type;
+    if (!p || !['read', 'write'].includes(p.action) || typeof type !== 'string') {
+      throw Object.assign(new Error('invalid permission'), { status: 400 });
+    }
+    if (p.resource.orgID && p.resource.orgID !== orgIdOf(self)) {
+      throw Object.assign(new Error('permission on another organization'), { status: 403, code: 'forbidden' });
+    }
+    let name = p.resource.name;
+    if (type === 'buckets' && p.resource.id && !name) {
+      const { rows } = await pool.query(
+        `SELECT name FROM influx_tokens.bucket_list WHERE org = $1 AND lpad(to_hex(id), 16, '0') = $2`,
+        [self.org, p.resource.id]);
+      if (rows.length === 0) throw Object.assign(new Error('bucket not found'), { status: 404, code: 'not found' });
+      name = rows[0].name;
+    }
+    result.push(type === 'buckets' && name ? `${p.action}:buckets/${name}` : `${p.action}:${type}`);
+  }
+  return result;
+}
+
+function authorizationJson(row, self, token) {
+  return {
+    id: hexId(row.id), ...(token ? { token } : {}), status: row.status,
+    description: row.description || '', orgID: orgIdOf(self), org: row.org,
+    permissions: row.permissions.map((p) => {
+      const [action, resource] = p.split(':');
+      const [type, name] = resource.split('/');
+      return { action, resource: { type, orgID: orgIdOf(self), org: row.org, ...(name ? { name } : {}) } };
+    }),
+    createdAt: row.created_at, updatedAt: row.created_at,
+    links: { self: `/api/v2/authorizations/${hexId(row.id)}` },
+  };
+}
+
+async function createAuthorization(req, res) {
+  const token = tokenOf(req);
+  const self = await validToken(token);
+  if (!self) return send(res, ...UNAUTHORIZED);
+  let body;
+  try {
+    body = JSON.parse(await readBody(req));
+  } catch (e) {
+    return send(res, 400, { code: 'invalid', message: 'invalid JSON body' });
+  }
+  const permissions = await permissionStrings(body.permissions, self);
+  let created;
+  try {
+    ({ rows: [created] } = await pool.query(
+      'SELECT influx_tokens.create_token_as($1, $2, $3) AS token', [token, permissions, body.description || null]));
+  } catch (e) {
+    if (e.code === '42501') return send(res, 403, { code: 'forbidden', message: e.message });
+    if (e.code && e.code.startsWith('22')) return send(res, 400, { code: 'invalid', message: e.message });
+    if (e.code === '42704') return send(res, 404, { code: 'not found', message: e.message });
+    throw e;
+  }
+  const { rows: [row] } = await pool.query('SELECT * FROM influx_tokens.token_info($1)', [created.token]);
+  send(res, 201, authorizationJson(row, self, created.token));
+}
+
+async function listAuthorizations(req, res) {
+  const token = tokenOf(req);
+  const self = await validToken(token);
+  if (!self) return send(res, ...UNAUTHORIZED);
+  const { rows: [may] } = await pool.query(
+    "SELECT influx_tokens.token_allows($1, 'read:authorizations') AS read", [token]);
+  if (!may.read) return send(res, 403, { code: 'forbidden', message: 'insufficient permissions to read authorizations' });
+  const { rows } = await pool.query(
+    'SELECT * FROM influx_tokens.token_list WHERE org = $1 ORDER BY id', [self.org]);
+  send(res, 200, {
+    links: { self: '/api/v2/authorizations' },
+    authorizations: rows.map((row) => authorizationJson(row, self, null)),
+  });
+}
+
+const routes = {
+  'GET /health': health,
+  'GET /ping': async (req, res) => send(res, 204),
+  'POST /api/v2/write': write,
+  'GET /api/v2/buckets': listBuckets,
+  'POST /api/v2/authorizations': createAuthorization,
+  'GET /api/v2/authorizations': listAuthorizations,
+};
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  const route = routes[`${req.method} ${url.pathname}`];
+  if (!route) return send(res, 404, { code: 'not found', message: 'path not found' });
+  try {
+    await route(req, res, url);
+  } catch (e) {
+    // Never echo the request (it may hold a token); say what kind of failure it was.
+    if (e.status) return send(res, e.status, { code: e.code || 'invalid', message: e.message });
+    console.error(`${req.method} ${url.pathname}: ${e.code || ''} ${e.message}`);
+    send(res, 500, { code: 'internal error', message: 'internal error' });
+  }
+});
+
+server.listen(PORT, HOST, () => console.log(`influx_tokens front end listening on http://${HOST}:${PORT}`));
+process.on('SIGTERM', () => server.close(() => pool.end()));

@@ -1,0 +1,178 @@
+// End-to-end: the official InfluxDB JavaScript client talks to the thin
+// front end in examples/frontend, which asks influx_tokens about every
+// token.  Needs a PostgreSQL server with the extension installed (PG*
+// environment variables, a superuser); test/e2e/run.sh provides one.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import pg from 'pg';
+import { InfluxDB, HttpError, setLogger } from '@influxdata/influxdb-client';
+import { BucketsAPI, AuthorizationsAPI, HealthAPI } from '@influxdata/influxdb-client-apis';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const frontendDir = path.resolve(here, '../../examples/frontend');
+const port = 18086 + Math.floor(Math.random() * 1000);
+const url = `http://127.0.0.1:${port}`;
+const admin = new pg.Client();
+const tokens = {};
+let server;
+let orgID;
+
+// An imported InfluxDB 2 token, by plaintext, and InfluxDB's own hashed vector.
+const influx2Token = 'Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw8-Qw==';
+const hashedPlaintext = 'c27cb2033ab304629d32e1dbcd0ca7186322d3be98af5dd4c329ab800ef85d73';
+const hashed = '$influxdb2-sha256$kMrC1MoFhWvvKSgyqpMaLuo2O3LINv4_XByCSkfV9K0=';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The client logs every failed write; the failures here are the point.
+setLogger({ error() {}, warn() {} });
+
+async function create(perms, opts = {}) {
+  const { rows } = await admin.query(
+    'SELECT influx_tokens.create_token($1, $2, $3, $4, $5) AS t',
+    ['acme', perms, opts.description || null, '{}', opts.expires || null]);
+  return rows[0].t;
+}
+
+async function writeLine(token, bucket, line) {
+  const writeApi = new InfluxDB({ url, token }).getWriteApi('acme', bucket, 'ns', { maxRetries: 0, flushInterval: 0 });
+  writeApi.writeRecord(line);
+  await writeApi.close();
+}
+
+async function writeStatus(token, bucket) {
+  try {
+    await writeLine(token, bucket, `probe,host=a value=1 ${Date.now()}000000`);
+    return 204;
+  } catch (e) {
+    if (e instanceof HttpError) return e.statusCode;
+    throw e;
+  }
+}
+
+async function points(bucket) {
+  const { rows } = await admin.query('SELECT line FROM frontend.points WHERE bucket = $1 ORDER BY received_at, line', [bucket]);
+  return rows.map((r) => r.line);
+}
+
+before(async () => {
+  await admin.connect();
+  await admin.query(`
+    DROP SCHEMA IF EXISTS frontend CASCADE;
+    DROP EXTENSION IF EXISTS influx_tokens CASCADE;
+    DROP ROLE IF EXISTS e2e_frontend;
+    CREATE EXTENSION influx_tokens CASCADE;
+    SELECT influx_tokens.create_org('acme');
+    SELECT influx_tokens.create_bucket('acme', 'metrics');
+    SELECT influx_tokens.create_bucket('acme', 'logs');
+    SELECT influx_tokens.create_bucket('acme', 'secret');
+    CREATE SCHEMA frontend;
+    CREATE TABLE frontend.points (org text, bucket text, line text, received_at timestamptz DEFAULT clock_timestamp());
+    -- The front end's own role: the checks are PUBLIC; it reads the lists and stores points.
+    CREATE ROLE e2e_frontend LOGIN PASSWORD 'e2e-frontend-password';
+    GRANT USAGE ON SCHEMA frontend TO e2e_frontend;
+    GRANT INSERT ON frontend.points TO e2e_frontend;
+    GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list, influx_tokens.org_list TO e2e_frontend;
+    GRANT EXECUTE ON FUNCTION influx_tokens._usage(), influx_tokens._usage_tracked() TO e2e_frontend;
+  `);
+  orgID = (await admin.query("SELECT lpad(to_hex(id), 16, '0') AS id FROM influx_tokens.orgs WHERE name = 'acme'")).rows[0].id;
+  tokens.writer = await create('{write:buckets/metrics}', { description: 'writer' });
+  tokens.reader = await create('{read:buckets/metrics}', { description: 'reader' });
+  tokens.readAll = await create('{read:buckets/metrics,read:buckets/logs}');
+  tokens.revoked = await create('{write:buckets/metrics}');
+  await admin.query('SELECT influx_tokens.revoke_token(id) FROM influx_tokens.token_info($1)', [tokens.revoked]);
+  tokens.expired = await create('{write:buckets/metrics}', { expires: new Date(Date.now() + 300) });
+  tokens.service = await create('{write:authorizations,read:authorizations,write:buckets,read:buckets}', { description: 'service' });
+  await admin.query("SELECT influx_tokens.import_token('acme', $1, '{write:buckets/logs}', 'imported plaintext')", [influx2Token]);
+  await admin.query("SELECT influx_tokens.import_token('acme', $1, '{write:buckets/logs}', 'imported hash')", [hashed]);
+
+  server = spawn(process.execPath, [path.join(frontendDir, 'server.js')], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PGUSER: 'e2e_frontend', PGPASSWORD: 'e2e-frontend-password' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/ping`)).status === 204) break;
+    } catch { /* not listening yet */ }
+    await sleep(100);
+  }
+  await sleep(300); // the expired token's time runs out
+});
+
+after(async () => {
+  server?.kill('SIGTERM');
+  await admin.end();
+});
+
+test('health answers as InfluxDB does', async () => {
+  const health = await new HealthAPI(new InfluxDB({ url })).getHealth();
+  assert.equal(health.status, 'pass');
+});
+
+test('a write token writes, and the points are stored', async () => {
+  await writeLine(tokens.writer, 'metrics', 'cpu,host=server01 usage=0.64 1700000000000000000');
+  assert.deepEqual(await points('metrics'), ['cpu,host=server01 usage=0.64 1700000000000000000']);
+});
+
+test('writes fail the way InfluxDB fails', async () => {
+  assert.equal(await writeStatus(tokens.reader, 'metrics'), 403, 'read-only token: forbidden');
+  assert.equal(await writeStatus(tokens.writer, 'secret'), 404, 'a bucket the token cannot see: not found');
+  assert.equal(await writeStatus(tokens.revoked, 'metrics'), 401, 'revoked token: unauthorized');
+  assert.equal(await writeStatus(tokens.expired, 'metrics'), 401, 'expired token: unauthorized');
+  assert.equal(await writeStatus('ixt_garbage', 'metrics'), 401, 'garbage token: unauthorized');
+  assert.equal(await writeStatus(tokens.writer + 'x', 'metrics'), 401, 'mistyped token: unauthorized');
+  assert.deepEqual(await points('metrics'), ['cpu,host=server01 usage=0.64 1700000000000000000'], 'nothing else was stored');
+});
+
+test('the error body is InfluxDB\'s', async () => {
+  const res = await fetch(`${url}/api/v2/write?org=acme&bucket=metrics`, {
+    method: 'POST', headers: { Authorization: 'Token nope-nope-nope-nope' }, body: 'm v=1',
+  });
+  assert.equal(res.status, 401);
+  assert.deepEqual(await res.json(), { code: 'unauthorized', message: 'unauthorized access' });
+});
+
+test('listing buckets shows only what the token may read', async () => {
+  const names = async (token) =>
+    ((await new BucketsAPI(new InfluxDB({ url, token })).getBuckets({ org: 'acme' })).buckets || []).map((b) => b.name).sort();
+  assert.deepEqual(await names(tokens.reader), ['metrics']);
+  assert.deepEqual(await names(tokens.readAll), ['logs', 'metrics']);
+  assert.deepEqual(await names(tokens.writer), [], 'write never implies read');
+  await assert.rejects(names(tokens.revoked), (e) => e instanceof HttpError && e.statusCode === 401);
+});
+
+test('imported InfluxDB tokens work unchanged, by plaintext and by hash', async () => {
+  await writeLine(influx2Token, 'logs', 'log,app=a msg="plaintext" 1700000000000000001');
+  await writeLine(hashedPlaintext, 'logs', 'log,app=b msg="hash" 1700000000000000002');
+  assert.equal((await points('logs')).length, 2);
+  assert.equal(await writeStatus(influx2Token, 'metrics'), 404);
+});
+
+test('authorizations: a service token mints a token, without escalation', async () => {
+  const api = new AuthorizationsAPI(new InfluxDB({ url, token: tokens.service }));
+  const metricsId = (await admin.query(
+    "SELECT lpad(to_hex(id), 16, '0') AS id FROM influx_tokens.bucket_list WHERE name = 'metrics'")).rows[0].id;
+  const created = await api.postAuthorizations({
+    body: { orgID, description: 'device 7', permissions: [{ action: 'write', resource: { type: 'buckets', id: metricsId, orgID } }] },
+  });
+  assert.match(created.token, /^ixt_[0-9A-Za-z]{40}$/);
+  assert.equal(created.description, 'device 7');
+  await writeLine(created.token, 'metrics', 'cpu,host=device7 usage=1 1700000000000000003');
+  assert.equal(await writeStatus(created.token, 'logs'), 404, 'the new token holds only what was asked');
+
+  await assert.rejects(
+    api.postAuthorizations({ body: { orgID, permissions: [{ action: 'read', resource: { type: 'orgs', orgID } }] } }),
+    (e) => e instanceof HttpError && e.statusCode === 403, 'a permission the service does not hold: forbidden');
+  await assert.rejects(
+    new AuthorizationsAPI(new InfluxDB({ url, token: tokens.writer })).postAuthorizations({
+      body: { orgID, permissions: [{ action: 'write', resource: { type: 'buckets', id: metricsId, orgID } }] } }),
+    (e) => e instanceof HttpError && e.statusCode === 403, 'a token without write:authorizations: forbidden');
+
+  const listed = await api.getAuthorizations({});
+  const descriptions = listed.authorizations.map((a) => a.description);
+  assert.ok(descriptions.includes('device 7') && descriptions.includes('writer'));
+  assert.ok(listed.authorizations.every((a) => a.token === undefined), 'no token is ever listed');
+});
