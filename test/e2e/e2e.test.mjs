@@ -125,6 +125,7 @@ test('writes fail the way InfluxDB fails', async () => {
   assert.equal(await writeStatus('ixt_garbage', 'metrics'), 401, 'garbage token: unauthorized');
   assert.equal(await writeStatus(tokens.writer + 'x', 'metrics'), 401, 'mistyped token: unauthorized');
   assert.deepEqual(await points('metrics'), ['cpu,host=server01 usage=0.64 1700000000000000000'], 'nothing else was stored');
+  assert.equal(await writeStatus(tokens.writer, 'metrics'), 204, 'and the writer still writes');
 });
 
 test('the error body is InfluxDB\'s', async () => {
@@ -133,6 +134,15 @@ test('the error body is InfluxDB\'s', async () => {
   });
   assert.equal(res.status, 401);
   assert.deepEqual(await res.json(), { code: 'unauthorized', message: 'unauthorized access' });
+});
+
+test('a Bearer header works like a Token header', async () => {
+  const write = (scheme, token) => fetch(`${url}/api/v2/write?org=acme&bucket=metrics`, {
+    method: 'POST', headers: { Authorization: `${scheme} ${token}` }, body: 'bearer,via=fetch v=1 1700000000000000009',
+  });
+  assert.equal((await write('Bearer', tokens.writer)).status, 204);
+  assert.equal((await write('Bearer', tokens.reader)).status, 403);
+  assert.equal((await write('Basic', tokens.writer)).status, 401, 'another scheme is not a token');
 });
 
 test('listing buckets shows only what the token may read', async () => {
