@@ -73,7 +73,7 @@ SELECT influx_tokens.revoke_token(:parent_id, cascade => true);
 SELECT influx_tokens.token_check(:'parent', 'read', 'a') AS parent, influx_tokens.token_check(:'child', 'write', 'a') AS child,
        influx_tokens.token_check(:'grandchild', 'read', 'a') AS grandchild, influx_tokens.token_check(:'all_access', 'write', 'a') AS unrelated;
 SELECT status, count(*) FROM influx_tokens.token_list
-WHERE id IN (SELECT influx_tokens._token_and_descendants(:parent_id)) GROUP BY status ORDER BY status;
+WHERE id IN (SELECT influx_tokens._token_and_descendants(:parent_id, true)) GROUP BY status ORDER BY status;
 
 -- Delete: by default children stay (without a parent); with cascade they go too.
 SELECT id AS middle_id FROM influx_tokens.token_info(:'middle') \gset

@@ -138,11 +138,12 @@ RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT t.id FROM @extschema@.tokens AS t
-    WHERE t.digest = @extschema@._token_digest(token)
+    WITH secret AS (SELECT @extschema@._token_digest(token) AS digest)
+    SELECT t.id FROM @extschema@.tokens AS t, secret
+    WHERE t.digest = secret.digest
     UNION ALL
-    SELECT t.id FROM @extschema@.tokens AS t
-    WHERE t.previous_digest = @extschema@._token_digest(token)
+    SELECT t.id FROM @extschema@.tokens AS t, secret
+    WHERE t.previous_digest = secret.digest
       AND t.previous_valid_until > clock_timestamp()
     LIMIT 1
 $$;
@@ -196,8 +197,9 @@ BEGIN
 END
 $$;
 
--- The token and every token it created, directly or not.
-CREATE FUNCTION @extschema@._token_and_descendants(id bigint)
+-- The tokens a revoke or delete of id touches: the token itself and, with
+-- cascade, every token it created, directly or not.
+CREATE FUNCTION @extschema@._token_and_descendants(id bigint, cascade boolean)
 RETURNS SETOF bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -206,6 +208,7 @@ AS $$
         SELECT _token_and_descendants.id
         UNION
         SELECT t.id FROM @extschema@.tokens AS t JOIN family AS f ON t.parent_id = f.id
+        WHERE _token_and_descendants.cascade
     )
     SELECT family.id FROM family
 $$;
@@ -313,8 +316,7 @@ BEGIN
     PERFORM @extschema@._lock_token(id);
     PERFORM @extschema@._require(cascade, 'cascade');
     UPDATE @extschema@.tokens AS t SET status = 'inactive', updated_at = now()
-    WHERE t.id IN (SELECT d FROM @extschema@._token_and_descendants(revoke_token.id) AS d
-                   WHERE revoke_token.cascade OR d = revoke_token.id);
+    WHERE t.id IN (SELECT @extschema@._token_and_descendants(revoke_token.id, revoke_token.cascade));
 END
 $$;
 
@@ -329,8 +331,7 @@ BEGIN
     PERFORM @extschema@._lock_token(id);
     PERFORM @extschema@._require(cascade, 'cascade');
     DELETE FROM @extschema@.tokens AS t
-    WHERE t.id IN (SELECT d FROM @extschema@._token_and_descendants(delete_token.id) AS d
-                   WHERE delete_token.cascade OR d = delete_token.id);
+    WHERE t.id IN (SELECT @extschema@._token_and_descendants(delete_token.id, delete_token.cascade));
 END
 $$;
 
@@ -436,6 +437,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     hashed bytea;
+    plain_digest bytea;
 BEGIN
     PERFORM @extschema@._require(token, 'token');
     IF starts_with(token, '$influxdb2-sha256$') THEN
@@ -456,12 +458,13 @@ BEGIN
             USING ERRCODE = 'feature_not_supported',
                   DETAIL = 'influx_tokens stores SHA-256 digests; a token hashed otherwise (such as sha512) must be imported by its plaintext or re-issued.';
     END IF;
-    IF starts_with(token, 'ixt_') OR @extschema@._token_digest(token) IS NULL THEN
+    plain_digest := @extschema@._token_digest(token);
+    IF starts_with(token, 'ixt_') OR plain_digest IS NULL THEN
         RAISE EXCEPTION 'token is not in a form that can be imported'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'An imported token is 16 to 512 printable ASCII characters, without spaces, and does not start with ixt_ (influx_tokens'' own prefix).';
     END IF;
-    RETURN @extschema@._token_digest(token);
+    RETURN plain_digest;
 END
 $$;
 
