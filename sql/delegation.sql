@@ -1,5 +1,5 @@
 -- Delegation without escalation: create_token_as, and cascading revoke/delete.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('del_org') > 0, influx_tokens.create_org('del_other') > 0;
 SELECT influx_tokens.create_bucket('del_org', 'a') > 0, influx_tokens.create_bucket('del_org', 'b') > 0;
 SELECT influx_tokens.create_bucket('del_other', 'only_other') > 0;

@@ -1,5 +1,5 @@
 -- Migrating from InfluxDB: import tokens by plaintext or by hash, bulk import, export.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('mig_org') > 0;
 SELECT influx_tokens.create_bucket('mig_org', 'telegraf') > 0;
 

@@ -1,5 +1,5 @@
 -- Token creation, format and storage.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('tok_org') > 0 AS org_created;
 SELECT influx_tokens.create_bucket('tok_org', 'metrics') > 0 AS bucket_created;
 
