@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and installs influx_tokens, then runs every test against real
-# servers: the pg_regress suites in a throwaway cluster (pg_virtualenv), the
+# servers: the pg_regress suites in a throwaway cluster (pg_virtualenv -t), the
 # TAP tests (PostgreSQL::Test::Cluster, one cluster per test file), the
 # end-to-end test with the official InfluxDB client, and a short run of the
 # fuzz targets.
@@ -20,9 +20,11 @@ failed=0
 logdir=$(mktemp -d /tmp/influx_tokens_test.XXXXXX)
 chmod 755 "$logdir"
 
-# pg_regress suites: one result per suite.
+# pg_regress suites: one result per suite.  -t: a private temporary cluster;
+# as root pg_virtualenv would otherwise use the shared 15/regress cluster and
+# refuse to start if an interrupted run left one behind.
 echo "== pg_regress"
-pg_virtualenv -o max_connections=50 make installcheck >"$logdir/regress.log" 2>&1
+pg_virtualenv -t -o max_connections=50 make installcheck >"$logdir/regress.log" 2>&1
 grep -E '^(test| ?[a-z_]+ +\.\.\.)' "$logdir/regress.log" | grep -E '\.\.\.' || true
 regress_ok=$(grep -cE '^test .*\.\.\. ok' "$logdir/regress.log")
 regress_failed=$(grep -cE '^test .*\.\.\. FAILED' "$logdir/regress.log")
