@@ -28,10 +28,15 @@ pg_virtualenv -t -o max_connections=50 make installcheck >"$logdir/regress.log" 
 grep -E '^(test| ?[a-z_]+ +\.\.\.)' "$logdir/regress.log" | grep -E '\.\.\.' || true
 regress_ok=$(grep -cE '^test .*\.\.\. ok' "$logdir/regress.log")
 regress_failed=$(grep -cE '^test .*\.\.\. FAILED' "$logdir/regress.log")
+regress_suites=$(find sql -maxdepth 1 -name '*.sql' | wc -l)
 passed=$((passed + regress_ok))
 failed=$((failed + regress_failed))
-if [ "$regress_failed" -gt 0 ] || [ "$regress_ok" -eq 0 ]; then
-	[ "$regress_ok" -eq 0 ] && failed=$((failed + 1))
+if [ "$regress_failed" -gt 0 ] || [ $((regress_ok + regress_failed)) -ne "$regress_suites" ]; then
+	# A run that stopped early (or never started) lists fewer suites than sql/ holds.
+	if [ $((regress_ok + regress_failed)) -ne "$regress_suites" ]; then
+		echo "pg_regress: $((regress_ok + regress_failed)) of $regress_suites suites ran"
+		failed=$((failed + 1))
+	fi
 	[ -f regression.diffs ] && cat regression.diffs
 	tail -20 "$logdir/regress.log"
 fi
