@@ -1,5 +1,5 @@
 -- Least privilege: PUBLIC checks tokens and does nothing else.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 CREATE ROLE regress_it_app;
 CREATE ROLE regress_it_admin;
 

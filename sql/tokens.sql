@@ -1,5 +1,5 @@
 -- Token creation, format and storage.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('tok_org') > 0 AS org_created;
 SELECT influx_tokens.create_bucket('tok_org', 'metrics') > 0 AS bucket_created;
 
@@ -23,7 +23,7 @@ SELECT count(DISTINCT c) AS alphabet_used FROM many, regexp_split_to_table(subst
 -- Known answer: the stored digest is the SHA-256 of the whole token (as pgcrypto computes it).
 SELECT t.digest = digest(:'tok_a', 'sha256') AS digest_is_sha256
 FROM influx_tokens.tokens t JOIN influx_tokens.token_list l USING (id)
-WHERE l.description IS NULL AND l.permissions = '{write:buckets/metrics}';
+WHERE l.org = 'tok_org' AND l.description IS NULL AND l.permissions = '{write:buckets/metrics}';
 SELECT count(*) = 502 AS every_digest_is_sha256_of_its_token
 FROM influx_tokens.tokens t
 WHERE t.digest IN (SELECT digest(x, 'sha256') FROM (SELECT t AS x FROM many UNION ALL SELECT :'tok_a' UNION ALL SELECT :'tok_b') s);
