@@ -34,8 +34,6 @@ SHLIB_LINK = -lcrypto
 # settings) and uses its own organizations and roles.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=.
-# pgcrypto first: influx_tokens requires it and --load-extension does not cascade.
-REGRESS_OPTS += --load-extension=pgcrypto
 REGRESS_OPTS += --load-extension=influx_tokens
 
 PROVE_TESTS = test/t/*.pl

@@ -1,6 +1,9 @@
 -- The installation itself: pg_regress created the extension (--load-extension, see the Makefile).
 \i test/regress_preamble.psql
-SELECT extname, extversion FROM pg_extension WHERE extname IN ('influx_tokens', 'pgcrypto') ORDER BY 1;
+SELECT extname, extversion FROM pg_extension WHERE extname = 'influx_tokens';
+-- No other extension is required (pgcrypto was, until 1.2, and did nothing).
+SELECT count(*) AS required_extensions FROM pg_depend d JOIN pg_extension e ON e.oid = d.objid
+WHERE d.classid = 'pg_extension'::regclass AND d.refclassid = 'pg_extension'::regclass AND e.extname = 'influx_tokens';
 SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'influx_tokens';
 
 -- The tables whose data pg_dump keeps.
