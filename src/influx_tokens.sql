@@ -679,11 +679,13 @@ CREATE FUNCTION @extschema@.create_token_as(
     labels text[] DEFAULT '{}',
     expires_at timestamptz DEFAULT NULL)
 RETURNS text
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT c.token
-    FROM @extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at) AS c
+BEGIN
+    -- A simple expression, not a query: the parent token is in no plan.
+    RETURN (@extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at)).token;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.create_token_with_id(text, text[], text, text[], timestamptz) IS
