@@ -41,6 +41,15 @@ SELECT influx_tokens.create_org(repeat('o', 128)) > 0 AS longest_name_accepted;
 SELECT influx_tokens.drop_org(repeat('o', 128)) > 0;
 SELECT error_of($$SELECT influx_tokens.create_org(E'tab\there')$$);
 SELECT error_of($$SELECT influx_tokens.create_org(' padded')$$);
+-- Invisible characters make two names that look equal differ: refused in every name and label.
+SELECT c AS code_point, error_of(format('SELECT influx_tokens.create_bucket(%L, %L)', 'err_org', 'metrics' || chr(c))) AS bucket,
+       error_of(format('SELECT influx_tokens.create_org(%L)', chr(c) || 'acme')) AS org
+FROM unnest(ARRAY[133, 155, 160, 173, 8195, 8203, 8205, 8232, 8238, 8288, 65279, 917505]) AS c ORDER BY c;
+SELECT error_of(format('SELECT influx_tokens.create_token(%L, %L, labels => ARRAY[%L])', 'err_org', '{read:buckets}', 'team' || chr(8203)));
+SELECT error_of(format('SELECT influx_tokens.create_token(%L, ARRAY[%L])', 'err_org', 'write:buckets/b' || chr(8206)));
+-- Letters, marks and symbols beyond ASCII are names like any other; an inner ASCII space too.
+SELECT influx_tokens.create_bucket('err_org', 'métriques ünd 計測 🚀') > 0 AS unicode_name_accepted;
+SELECT influx_tokens.drop_bucket('err_org', 'métriques ünd 計測 🚀') > 0;
 SELECT error_of($$SELECT influx_tokens.rename_org('nope', 'x')$$);
 SELECT error_of($$SELECT influx_tokens.rename_org('err_org', NULL)$$);
 SELECT error_of($$SELECT influx_tokens.drop_org('nope')$$);

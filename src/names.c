@@ -91,17 +91,91 @@ value_for_message(const char *value, size_t length)
 }
 
 /*
+ * Unicode characters a name must not contain anywhere: controls (Cc),
+ * format characters (Cf: zero-width spaces and joiners, bidirectional
+ * overrides, the byte-order mark, tags) and line and paragraph separators
+ * (Zl, Zp), and spaces (Zs) other than the ASCII space.  All of them make
+ * two names that look the same differ, or hide text.  Ranges of code
+ * points, from the Unicode 15 character database; ASCII is handled apart.
+ */
+typedef struct CodePointRange
+{
+	pg_wchar	first;
+	pg_wchar	last;
+} CodePointRange;
+
+static const CodePointRange invisible_characters[] = {
+	{0x0080, 0x00A0},			/* C1 controls, NO-BREAK SPACE */
+	{0x00AD, 0x00AD},			/* SOFT HYPHEN */
+	{0x0600, 0x0605}, {0x061C, 0x061C}, {0x06DD, 0x06DD}, {0x070F, 0x070F},
+	{0x0890, 0x0891}, {0x08E2, 0x08E2},
+	{0x1680, 0x1680},			/* OGHAM SPACE MARK */
+	{0x180E, 0x180E},
+	{0x2000, 0x200F},			/* spaces, zero width space and joiners, marks */
+	{0x2028, 0x202F},			/* separators, bidirectional embeddings, NNBSP */
+	{0x205F, 0x2064}, {0x2066, 0x206F},
+	{0x3000, 0x3000},			/* IDEOGRAPHIC SPACE */
+	{0xFEFF, 0xFEFF},			/* ZERO WIDTH NO-BREAK SPACE (BOM) */
+	{0xFFF9, 0xFFFB},
+	{0x110BD, 0x110BD}, {0x110CD, 0x110CD}, {0x13430, 0x1343F},
+	{0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+	{0xE0001, 0xE0001}, {0xE0020, 0xE007F},
+};
+
+/*
+ * is_invisible_character says whether a code point is one of the above.
+ */
+static bool
+is_invisible_character(pg_wchar c)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(invisible_characters); i++)
+	{
+		if (c >= invisible_characters[i].first && c <= invisible_characters[i].last)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * first_invisible_character returns the first code point of a UTF-8 name
+ * that is in invisible_characters, and its position (from 1) in *position;
+ * 0 if there is none.  In other encodings only ASCII controls are known.
+ */
+static pg_wchar
+first_invisible_character(const char *name, size_t length, int *position)
+{
+	const unsigned char *p = (const unsigned char *) name;
+	const unsigned char *end = p + length;
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return 0;
+	for (*position = 1; p < end; (*position)++)
+	{
+		int			len = pg_utf_mblen(p);
+
+		if (*p >= 0x80 && p + len <= end && is_invisible_character(utf8_to_unicode(p)))
+			return utf8_to_unicode(p);
+		p += len;
+	}
+	return 0;
+}
+
+/*
  * check_name raises an error unless name is acceptable as the name of an
  * organization, a bucket or a label: 1 to NAME_MAX_CHARS characters, none
- * of them a control character, no leading or trailing white space (which
- * would make two names that look equal differ), and nothing that looks like
- * a token.  kind ("bucket",
+ * of them a control, format or separator character or a non-ASCII space,
+ * no leading or trailing space (each would make two names that look equal
+ * differ), and nothing that looks like a token.  kind ("bucket",
  * "organization", "label") only words the message.
  */
 void
 check_name(const char *kind, const char *name, size_t length)
 {
 	size_t		i;
+	pg_wchar	invisible;
+	int			position;
 
 	if (length == 0)
 		ereport(ERROR,
@@ -126,6 +200,12 @@ check_name(const char *kind, const char *name, size_t length)
 					 errmsg("%s name \"%s\" contains a control character",
 							kind, value_for_message(name, length))));
 	}
+	if ((invisible = first_invisible_character(name, length, &position)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s name contains the invisible or control character U+%04X at position %d",
+						kind, (unsigned int) invisible, position),
+				 errdetail("Unicode control, format and separator characters and spaces other than the ASCII space are not allowed in names.")));
 
 	if (name[0] == ' ' || name[length - 1] == ' ')
 		ereport(ERROR,

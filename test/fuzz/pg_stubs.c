@@ -4,7 +4,7 @@
  *	  Just enough of the backend for the extension's pure parsers to run in
  *	  a fuzzer process: error reporting that longjmps back to the harness,
  *	  allocation that the harness frees after every input, and UTF-8
- *	  versions of the two multibyte helpers names.c uses.
+ *	  versions of the multibyte helpers names.c uses.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +14,7 @@
 #include <stdarg.h>
 
 #include "fuzz_stubs.h"
+#include "mb/pg_wchar.h"
 
 sigjmp_buf *fuzz_error_jump = NULL;
 char		fuzz_last_message[1024];
@@ -108,6 +109,36 @@ utf8_length(unsigned char c)
 	if (c >= 0xc0)
 		return 2;
 	return 1;
+}
+
+/* The fuzzed names are UTF-8, as in a UTF8 database. */
+int
+GetDatabaseEncoding(void)
+{
+	return PG_UTF8;
+}
+
+int
+pg_utf_mblen(const unsigned char *s)
+{
+	return utf8_length(*s);
+}
+
+/* The code point of a UTF-8 sequence (its length from the first byte). */
+pg_wchar
+utf8_to_unicode(const unsigned char *c)
+{
+	switch (utf8_length(c[0]))
+	{
+		case 4:
+			return ((c[0] & 0x07) << 18) | ((c[1] & 0x3f) << 12) | ((c[2] & 0x3f) << 6) | (c[3] & 0x3f);
+		case 3:
+			return ((c[0] & 0x0f) << 12) | ((c[1] & 0x3f) << 6) | (c[2] & 0x3f);
+		case 2:
+			return ((c[0] & 0x1f) << 6) | (c[1] & 0x3f);
+		default:
+			return c[0];
+	}
 }
 
 int
