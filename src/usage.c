@@ -7,18 +7,20 @@
  *
  * The counters live in shared memory, which exists only when the library is
  * in shared_preload_libraries; without it everything else works and the
- * counters read as NULL.  A check adds to counters in the backend's own
- * cached token record (cache.c); those are added to shared memory, with
- * atomics under a shared lock, when the transaction ends, or before the
- * record is evicted or the cache is cleared.  last_used_at is therefore the
- * time the checking transaction flushed, not the exact check.
+ * counters read as NULL.  A check of a cached token adds to pending counts
+ * kept in its cache entry (UsagePending, owned by cache.c's entry, listed
+ * here); those are added to shared memory, with atomics under a shared
+ * lock, when the transaction ends, or before the entry is evicted or the
+ * cache is cleared.  A check of a token that could not be cached is counted
+ * at once.  last_used_at is therefore the time the checking transaction
+ * flushed, not the exact check.
  *
  * The counters are written to pg_stat/influx_tokens_usage.stat at shutdown,
  * every influx_tokens.usage_save_interval seconds by a background worker,
  * and on demand (save_usage()), and read back at startup.  A crash loses
- * what was counted since the last write.  Entries are never removed behind a
- * backend's back: only save_usage() forgets deleted tokens, under the
- * exclusive lock, and flushes hold the shared lock and check the key.
+ * what was counted since the last write.  Only save_usage() forgets deleted
+ * tokens, under the exclusive lock; nobody keeps a pointer to an entry past
+ * a lock release, so a flush looks its token up each time.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +28,7 @@
 
 #include <unistd.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -87,10 +90,13 @@ PG_FUNCTION_INFO_V1(usage_prune);
 PG_FUNCTION_INFO_V1(usage_save);
 PGDLLEXPORT void usage_worker_main(Datum arg);
 
+/* Pending counts of cached tokens, added to shared memory at transaction end. */
+static dlist_head pending_list = DLIST_STATIC_INIT(pending_list);
+
 /*
  * usage_enabled says whether checks are counted in this process now.
  */
-bool
+static inline bool
 usage_enabled(void)
 {
 	return usage_preloaded && track_usage && usage_table != NULL;
@@ -274,70 +280,195 @@ usage_shmem_startup(void)
 }
 
 /*
- * usage_entry_for returns the shared entry of a token, creating it if there
- * is room (influx_tokens.usage_max entries); NULL if the table is full.
- * Call without the lock held.
+ * usage_add finds a token's shared entry and adds counts to it, with the
+ * lock held in either mode; false if the token has no entry.  last_used
+ * only moves forward, whichever backend flushes first.
  */
-static UsageEntry *
-usage_entry_for(int64 token_id)
+static bool
+usage_add(int64 token_id, uint64 allowed, uint64 denied, TimestampTz now)
 {
-	UsageEntry *entry;
-	bool		found = true;
+	UsageEntry *entry = hash_search(usage_table, &token_id, HASH_FIND, NULL);
 
-	LWLockAcquire(usage_shared->lock, LW_SHARED);
-	entry = hash_search(usage_table, &token_id, HASH_FIND, NULL);
-	LWLockRelease(usage_shared->lock);
-	if (entry != NULL)
-		return entry;
-
-	LWLockAcquire(usage_shared->lock, LW_EXCLUSIVE);
-	if (hash_get_num_entries(usage_table) >= usage_max)
-		entry = hash_search(usage_table, &token_id, HASH_FIND, NULL);
-	else
-		entry = hash_search(usage_table, &token_id, HASH_ENTER_NULL, &found);
-	if (entry != NULL && !found)
+	if (entry == NULL)
+		return false;
+	pg_atomic_fetch_add_u64(&entry->allowed, allowed);
+	pg_atomic_fetch_add_u64(&entry->denied, denied);
+	if (allowed > 0)
 	{
-		pg_atomic_init_u64(&entry->allowed, 0);
-		pg_atomic_init_u64(&entry->denied, 0);
-		pg_atomic_init_u64(&entry->last_used, 0);
+		uint64		last = pg_atomic_read_u64(&entry->last_used);
+
+		while (last < (uint64) now &&
+			   !pg_atomic_compare_exchange_u64(&entry->last_used, &last, (uint64) now))
+			;
 	}
-	LWLockRelease(usage_shared->lock);
-	return entry;
+	return true;
 }
 
 /*
- * usage_flush adds a token record's pending counts to shared memory and
- * clears them.  now is the time to record as last use.
+ * usage_add_new adds counts of a token that had no entry a moment ago,
+ * creating the entry if there is room (influx_tokens.usage_max entries) and
+ * counting the checks as untracked if not.  Call with the lock held
+ * exclusively.
+ */
+static void
+usage_add_new(int64 token_id, uint64 allowed, uint64 denied, TimestampTz now)
+{
+	UsageEntry *entry = NULL;
+
+	if (usage_add(token_id, allowed, denied, now))
+		return;
+	if (hash_get_num_entries(usage_table) < usage_max)
+		entry = hash_search(usage_table, &token_id, HASH_ENTER_NULL, NULL);
+	if (entry == NULL)
+	{
+		pg_atomic_fetch_add_u64(&usage_shared->untracked, allowed + denied);
+		return;
+	}
+	pg_atomic_init_u64(&entry->allowed, 0);
+	pg_atomic_init_u64(&entry->denied, 0);
+	pg_atomic_init_u64(&entry->last_used, 0);
+	(void) usage_add(token_id, allowed, denied, now);
+}
+
+/*
+ * usage_count adds one token's counts to shared memory now: one lookup
+ * under the shared lock when the token has an entry, else another under the
+ * exclusive lock to create it.
+ */
+static void
+usage_count(int64 token_id, uint64 allowed, uint64 denied)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		added;
+
+	LWLockAcquire(usage_shared->lock, LW_SHARED);
+	added = usage_add(token_id, allowed, denied, now);
+	LWLockRelease(usage_shared->lock);
+	if (added)
+		return;
+	LWLockAcquire(usage_shared->lock, LW_EXCLUSIVE);
+	usage_add_new(token_id, allowed, denied, now);
+	LWLockRelease(usage_shared->lock);
+}
+
+/*
+ * usage_pending_done clears pending counts that have been added to shared
+ * memory, and takes them off the list.
+ */
+static void
+usage_pending_done(UsagePending *pending)
+{
+	pending->allowed = 0;
+	pending->denied = 0;
+	if (pending->listed)
+		dlist_delete(&pending->node);
+	pending->listed = false;
+}
+
+/*
+ * usage_pending_init prepares the pending counts of a token that was just
+ * cached.
  */
 void
-usage_flush(TokenRecord *token, TimestampTz now)
+usage_pending_init(UsagePending *pending, int64 token_id)
 {
-	UsageEntry *entry;
+	pending->token_id = token_id;
+	pending->allowed = 0;
+	pending->denied = 0;
+	pending->listed = false;
+}
 
-	if (token->pending_allowed == 0 && token->pending_denied == 0)
+/*
+ * usage_note_check counts the outcome of one check of a known token: in the
+ * pending counts of a cached token (the hot path: two increments, counted in
+ * shared memory when the transaction ends), or at once for a token that is
+ * not cached (pending is NULL).
+ */
+void
+usage_note_check(UsagePending *pending, int64 token_id, bool allowed)
+{
+	if (!usage_enabled())
 		return;
-	if (usage_enabled())
+	if (pending == NULL)
 	{
-		if (token->usage == NULL)
-			token->usage = usage_entry_for(token->id);
-
-		LWLockAcquire(usage_shared->lock, LW_SHARED);
-		entry = token->usage;
-		/* The entry is pruned only if the token was deleted: then drop the counts. */
-		if (entry != NULL && entry->token_id == token->id)
-		{
-			pg_atomic_fetch_add_u64(&entry->allowed, token->pending_allowed);
-			pg_atomic_fetch_add_u64(&entry->denied, token->pending_denied);
-			if (token->pending_allowed > 0)
-				pg_atomic_write_u64(&entry->last_used, (uint64) now);
-		}
-		else if (entry == NULL)
-			pg_atomic_fetch_add_u64(&usage_shared->untracked,
-									token->pending_allowed + token->pending_denied);
-		LWLockRelease(usage_shared->lock);
+		usage_count(token_id, allowed ? 1 : 0, allowed ? 0 : 1);
+		return;
 	}
-	token->pending_allowed = 0;
-	token->pending_denied = 0;
+	if (allowed)
+		pending->allowed++;
+	else
+		pending->denied++;
+	if (!pending->listed)
+	{
+		dlist_push_tail(&pending_list, &pending->node);
+		pending->listed = true;
+	}
+}
+
+/*
+ * usage_pending_forget counts a token's pending checks now, before its
+ * owner frees them (a cached token being evicted).
+ */
+void
+usage_pending_forget(UsagePending *pending)
+{
+	if (!pending->listed)
+		return;
+	if (usage_table != NULL)
+		usage_count(pending->token_id, pending->allowed, pending->denied);
+	usage_pending_done(pending);
+}
+
+/*
+ * usage_flush adds every pending count to shared memory: at the end of each
+ * transaction, and before the cache frees the entries holding them.  One
+ * pass under the shared lock serves the tokens that have an entry (the
+ * common case: one lookup each), a second under the exclusive lock creates
+ * entries for the others.
+ */
+void
+usage_flush(void)
+{
+	dlist_mutable_iter iter;
+	TimestampTz now;
+
+	if (dlist_is_empty(&pending_list) || usage_table == NULL)
+		return;
+	now = GetCurrentTimestamp();
+
+	LWLockAcquire(usage_shared->lock, LW_SHARED);
+	dlist_foreach_modify(iter, &pending_list)
+	{
+		UsagePending *pending = dlist_container(UsagePending, node, iter.cur);
+
+		if (usage_add(pending->token_id, pending->allowed, pending->denied, now))
+			usage_pending_done(pending);
+	}
+	LWLockRelease(usage_shared->lock);
+	if (dlist_is_empty(&pending_list))
+		return;
+
+	LWLockAcquire(usage_shared->lock, LW_EXCLUSIVE);
+	dlist_foreach_modify(iter, &pending_list)
+	{
+		UsagePending *pending = dlist_container(UsagePending, node, iter.cur);
+
+		usage_add_new(pending->token_id, pending->allowed, pending->denied, now);
+		usage_pending_done(pending);
+	}
+	LWLockRelease(usage_shared->lock);
+}
+
+/*
+ * usage_transaction_ended counts the transaction's checks in shared memory.
+ */
+static void
+usage_transaction_ended(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		usage_flush();
 }
 
 /*
@@ -419,20 +550,16 @@ usage_prune(PG_FUNCTION_ARGS)
 		hash_search(keep, &id, HASH_ENTER, NULL);
 	}
 
+	/* Removing the entry just returned by hash_seq_search is allowed. */
 	LWLockAcquire(usage_shared->lock, LW_EXCLUSIVE);
 	hash_seq_init(&scan, usage_table);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		if (hash_search(keep, &entry->token_id, HASH_FIND, NULL) == NULL)
-		{
-			/*
-			 * A backend may still hold a pointer to the entry: mark the freed
-			 * entry so that its flush (which checks the key) drops the counts.
-			 */
-			UsageEntry *removed = hash_search(usage_table, &entry->token_id,
-											  HASH_REMOVE, NULL);
+		int64		token_id = entry->token_id;
 
-			removed->token_id = -1;
+		if (hash_search(keep, &token_id, HASH_FIND, NULL) == NULL)
+		{
+			hash_search(usage_table, &token_id, HASH_REMOVE, NULL);
 			forgotten++;
 		}
 	}
@@ -505,6 +632,8 @@ usage_init(void)
 							"Checks of further tokens are not counted; save_usage() forgets deleted tokens.",
 							&usage_max, 100000, 100, 100000000, PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
+
+	RegisterXactCallback(usage_transaction_ended, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = usage_shmem_request;
