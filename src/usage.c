@@ -7,7 +7,8 @@
  *
  * The counters live in shared memory, which exists only when the library is
  * in shared_preload_libraries; without it everything else works and the
- * counters read as NULL.  A check of a cached token adds to pending counts
+ * counters read as NULL.  They are keyed by database and token id, since
+ * every database with the extension numbers its tokens from 1.  A check of a cached token adds to pending counts
  * kept in its cache entry (UsagePending, owned by cache.c's entry, listed
  * here); those are added to shared memory, with atomics under a shared
  * lock, when the transaction ends, or before the entry is evicted or the
@@ -15,7 +16,8 @@
  * at once.  last_used_at is therefore the time the checking transaction
  * flushed, not the exact check.
  *
- * The counters are written to pg_stat/influx_tokens_usage.stat at shutdown,
+ * The counters are written to pg_stat/influx_tokens_usage.stat (a header
+ * with a format number, the records, a CRC-32C) at shutdown,
  * every influx_tokens.usage_save_interval seconds by a background worker,
  * and on demand (save_usage()), and read back at startup.  A crash loses
  * what was counted since the last write.  Only save_usage() forgets deleted
@@ -34,6 +36,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
+#include "port/pg_crc32c.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/fd.h"
@@ -47,12 +50,28 @@
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
-#define USAGE_FILE "pg_stat/influx_tokens_usage.stat"
-#define USAGE_FILE_MAGIC 0x49545531	/* "ITU1" */
+#define USAGE_FILE		PGSTAT_STAT_PERMANENT_DIRECTORY "/influx_tokens_usage.stat"
+#define USAGE_TEMP_FILE	USAGE_FILE ".tmp"
+
+/*
+ * The file: a UsageFileHeader, count UsageRecords, and the CRC-32C of all
+ * that.  1.1 wrote the same magic number, then 0 where the format is now,
+ * and records without a database: a file of any other format is ignored.
+ */
+#define USAGE_FILE_MAGIC	0x49545531	/* "1UTI" in little-endian bytes */
+#define USAGE_FILE_FORMAT	1
+
+/* The counters of one token of one database. */
+typedef struct UsageKey
+{
+	Oid			dbid;
+	uint32		zero;			/* always 0: keys are hashed as bytes */
+	int64		token_id;
+} UsageKey;
 
 typedef struct UsageEntry
 {
-	int64		token_id;		/* hash key */
+	UsageKey	key;			/* hash key */
 	pg_atomic_uint64 allowed;
 	pg_atomic_uint64 denied;
 	pg_atomic_uint64 last_used;	/* TimestampTz, 0 for never */
@@ -64,10 +83,20 @@ typedef struct UsageShared
 	pg_atomic_uint64 untracked; /* checks not counted because the table was full */
 } UsageShared;
 
+typedef struct UsageFileHeader
+{
+	uint32		magic;			/* USAGE_FILE_MAGIC */
+	uint32		format;			/* USAGE_FILE_FORMAT */
+	uint32		record_size;	/* sizeof(UsageRecord) */
+	uint32		zero;
+	int64		count;			/* records that follow */
+	TimestampTz saved_at;
+} UsageFileHeader;
+
 /* One entry of the usage file. */
 typedef struct UsageRecord
 {
-	int64		token_id;
+	UsageKey	key;
 	uint64		allowed;
 	uint64		denied;
 	int64		last_used;
@@ -125,111 +154,212 @@ usage_shmem_request(void)
 }
 
 /*
- * usage_write_file writes every counter to USAGE_FILE, atomically (a
- * temporary file renamed over the old one).  Errors are reported at level
- * elevel: LOG where nobody is there to see an ERROR (postmaster, worker).
+ * usage_write_records writes the header and every counter to file, under
+ * the shared lock (so that the count is exact), and adds them to *crc;
+ * false if a write failed.
+ */
+static bool
+usage_write_records(FILE *file, pg_crc32c *crc)
+{
+	UsageFileHeader header = {USAGE_FILE_MAGIC, USAGE_FILE_FORMAT,
+	sizeof(UsageRecord), 0, 0, GetCurrentTimestamp()};
+	HASH_SEQ_STATUS scan;
+	UsageEntry *entry;
+	bool		ok;
+
+	LWLockAcquire(usage_shared->lock, LW_SHARED);
+	header.count = hash_get_num_entries(usage_table);
+	COMP_CRC32C(*crc, &header, sizeof(header));
+	ok = fwrite(&header, sizeof(header), 1, file) == 1;
+	hash_seq_init(&scan, usage_table);
+	while (ok && (entry = hash_seq_search(&scan)) != NULL)
+	{
+		UsageRecord record;
+
+		record.key = entry->key;
+		record.allowed = pg_atomic_read_u64(&entry->allowed);
+		record.denied = pg_atomic_read_u64(&entry->denied);
+		record.last_used = (int64) pg_atomic_read_u64(&entry->last_used);
+		COMP_CRC32C(*crc, &record, sizeof(record));
+		ok = fwrite(&record, sizeof(record), 1, file) == 1;
+		if (!ok)
+			hash_seq_term(&scan);
+	}
+	LWLockRelease(usage_shared->lock);
+	return ok;
+}
+
+/*
+ * usage_write_file writes every counter to USAGE_FILE, atomically and
+ * durably (a temporary file, fsynced and renamed over the old one).  On any
+ * failure the temporary file is closed and removed, and the error reported
+ * at level elevel: LOG where nobody is there to see an ERROR.
  */
 static bool
 usage_write_file(int elevel)
 {
-	const char *tmpfile = USAGE_FILE ".tmp";
 	FILE	   *file;
-	HASH_SEQ_STATUS scan;
-	UsageEntry *entry;
-	uint32		header[2] = {USAGE_FILE_MAGIC, 0};
-	int64		count = 0;
+	pg_crc32c	crc;
+	bool		ok;
 
-	file = AllocateFile(tmpfile, PG_BINARY_W);
+	file = AllocateFile(USAGE_TEMP_FILE, PG_BINARY_W);
 	if (file == NULL)
-		goto error;
-	if (fwrite(header, sizeof(header), 1, file) != 1)
-		goto error;
-
-	LWLockAcquire(usage_shared->lock, LW_SHARED);
-	count = hash_get_num_entries(usage_table);
-	if (fwrite(&count, sizeof(count), 1, file) != 1)
 	{
-		LWLockRelease(usage_shared->lock);
-		goto error;
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", USAGE_TEMP_FILE)));
+		return false;
 	}
-	hash_seq_init(&scan, usage_table);
-	while ((entry = hash_seq_search(&scan)) != NULL)
+	INIT_CRC32C(crc);
+	ok = usage_write_records(file, &crc);
+	FIN_CRC32C(crc);
+	ok = ok && fwrite(&crc, sizeof(crc), 1, file) == 1;
+	if (!ok)
 	{
-		UsageRecord record;
+		int			save_errno = errno;
 
-		record.token_id = entry->token_id;
-		record.allowed = pg_atomic_read_u64(&entry->allowed);
-		record.denied = pg_atomic_read_u64(&entry->denied);
-		record.last_used = (int64) pg_atomic_read_u64(&entry->last_used);
-		if (fwrite(&record, sizeof(record), 1, file) != 1)
-		{
-			hash_seq_term(&scan);
-			LWLockRelease(usage_shared->lock);
-			goto error;
-		}
-	}
-	LWLockRelease(usage_shared->lock);
-
-	if (FreeFile(file) != 0)
-	{
-		file = NULL;
-		goto error;
-	}
-	return durable_rename(tmpfile, USAGE_FILE, elevel) == 0;
-
-error:
-	ereport(elevel,
-			(errcode_for_file_access(),
-			 errmsg("could not write file \"%s\": %m", tmpfile)));
-	if (file)
 		FreeFile(file);
-	unlink(tmpfile);
-	return false;
+		errno = save_errno;
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", USAGE_TEMP_FILE)));
+	}
+	else if (FreeFile(file) != 0)
+	{
+		ok = false;
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", USAGE_TEMP_FILE)));
+	}
+	else
+		ok = durable_rename(USAGE_TEMP_FILE, USAGE_FILE, elevel) == 0;
+	if (!ok)
+		unlink(USAGE_TEMP_FILE);
+	return ok;
 }
 
 /*
- * usage_read_file loads the counters saved by usage_write_file, if any; a
- * missing or damaged file means starting from zero, with a LOG line.
+ * usage_forget_all removes every counter (a bad file was partly loaded).
+ * Only at startup, in the postmaster, with no other process to see it.
+ */
+static void
+usage_forget_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	UsageEntry *entry;
+
+	hash_seq_init(&scan, usage_table);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		UsageKey	key = entry->key;
+
+		hash_search(usage_table, &key, HASH_REMOVE, NULL);
+	}
+}
+
+/*
+ * usage_load_records enters the counters of a file whose header has been
+ * checked; as many as influx_tokens.usage_max allows.  Returns why the file
+ * is bad, or NULL; *dropped is set to the number of counters left out.
+ */
+static const char *
+usage_load_records(FILE *file, const UsageFileHeader *header, int64 *dropped)
+{
+	pg_crc32c	crc;
+	pg_crc32c	stored;
+	int64		i;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, header, sizeof(*header));
+	*dropped = 0;
+	for (i = 0; i < header->count; i++)
+	{
+		UsageRecord record;
+		UsageEntry *entry = NULL;
+
+		if (fread(&record, sizeof(record), 1, file) != 1)
+			return "It is truncated.";
+		COMP_CRC32C(crc, &record, sizeof(record));
+		if (record.key.zero != 0)
+			return "A record is damaged.";
+		if (hash_get_num_entries(usage_table) < usage_max)
+			entry = hash_search(usage_table, &record.key, HASH_ENTER_NULL, NULL);
+		if (entry == NULL)
+		{
+			(*dropped)++;
+			continue;
+		}
+		pg_atomic_init_u64(&entry->allowed, record.allowed);
+		pg_atomic_init_u64(&entry->denied, record.denied);
+		pg_atomic_init_u64(&entry->last_used, (uint64) record.last_used);
+	}
+	FIN_CRC32C(crc);
+	if (fread(&stored, sizeof(stored), 1, file) != 1)
+		return "It is truncated.";
+	if (!EQ_CRC32C(crc, stored))
+		return "Its checksum does not match its contents.";
+	if (fgetc(file) != EOF)
+		return "It goes on after its end.";
+	return NULL;
+}
+
+/*
+ * usage_read_file loads the counters saved by usage_write_file, if any, in
+ * the postmaster at startup.  A file that cannot be read, of another format
+ * or damaged is ignored with a LOG line: the counters start from zero.
  */
 static void
 usage_read_file(void)
 {
 	FILE	   *file = AllocateFile(USAGE_FILE, PG_BINARY_R);
-	uint32		header[2];
-	int64		count;
-	int64		i;
+	UsageFileHeader header;
+	const char *problem = NULL;
+	int64		dropped = 0;
 
 	if (file == NULL)
 	{
 		if (errno != ENOENT)
 			ereport(LOG,
 					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", USAGE_FILE)));
+					 errmsg("could not open file \"%s\": %m", USAGE_FILE)));
 		return;
 	}
-	if (fread(header, sizeof(header), 1, file) != 1 || header[0] != USAGE_FILE_MAGIC ||
-		fread(&count, sizeof(count), 1, file) != 1)
-	{
-		ereport(LOG, (errmsg("ignoring damaged file \"%s\"", USAGE_FILE)));
-		FreeFile(file);
-		return;
-	}
-	for (i = 0; i < count && i < usage_max; i++)
-	{
-		UsageRecord record;
-		UsageEntry *entry;
-		bool		found;
-
-		if (fread(&record, sizeof(record), 1, file) != 1)
-			break;
-		entry = hash_search(usage_table, &record.token_id, HASH_ENTER_NULL, &found);
-		if (entry == NULL)
-			break;
-		pg_atomic_init_u64(&entry->allowed, record.allowed);
-		pg_atomic_init_u64(&entry->denied, record.denied);
-		pg_atomic_init_u64(&entry->last_used, (uint64) record.last_used);
-	}
+	/* Magic number and format first: a file of 1.1 may be shorter than a header. */
+	if (fread(&header, offsetof(UsageFileHeader, record_size), 1, file) != 1)
+		problem = "It is too short.";
+	else if (header.magic != USAGE_FILE_MAGIC)
+		problem = "It is not a usage counters file.";
+	else if (header.format == 0)
+		problem = "It was written by influx_tokens 1.1, whose counters do not say their database.";
+	else if (header.format != USAGE_FILE_FORMAT)
+		problem = psprintf("It is in format %u; this server reads format %d.",
+						   header.format, USAGE_FILE_FORMAT);
+	else if (fread(&header.record_size, sizeof(header) - offsetof(UsageFileHeader, record_size),
+				   1, file) != 1)
+		problem = "It is too short.";
+	else if (header.record_size != sizeof(UsageRecord))
+		problem = psprintf("Its records have %u bytes, not %d.",
+						   header.record_size, (int) sizeof(UsageRecord));
+	else if (header.count < 0)
+		problem = "Its header is damaged.";
+	else
+		problem = usage_load_records(file, &header, &dropped);
+	if (ferror(file))
+		problem = psprintf("It could not be read: %m");
 	FreeFile(file);
+
+	if (problem != NULL)
+	{
+		usage_forget_all();
+		ereport(LOG,
+				(errmsg("ignoring usage counters file \"%s\"", USAGE_FILE),
+				 errdetail_internal("%s", problem)));
+	}
+	else if (dropped > 0)
+		ereport(LOG,
+				(errmsg("%lld usage counters of file \"%s\" were not loaded",
+						(long long) dropped, USAGE_FILE),
+				 errhint("influx_tokens.usage_max is lower than the number of counters saved.")));
 }
 
 /*
@@ -265,7 +395,7 @@ usage_shmem_startup(void)
 		pg_atomic_init_u64(&usage_shared->untracked, 0);
 	}
 	memset(&info, 0, sizeof(info));
-	info.keysize = sizeof(int64);
+	info.keysize = sizeof(UsageKey);
 	info.entrysize = sizeof(UsageEntry);
 	usage_table = ShmemInitHash("influx_tokens usage table", usage_max, usage_max,
 								&info, HASH_ELEM | HASH_BLOBS);
@@ -280,14 +410,25 @@ usage_shmem_startup(void)
 }
 
 /*
+ * usage_key is the key of a token of this database.
+ */
+static inline UsageKey
+usage_key(int64 token_id)
+{
+	UsageKey	key = {MyDatabaseId, 0, token_id};
+
+	return key;
+}
+
+/*
  * usage_add finds a token's shared entry and adds counts to it, with the
  * lock held in either mode; false if the token has no entry.  last_used
  * only moves forward, whichever backend flushes first.
  */
 static bool
-usage_add(int64 token_id, uint64 allowed, uint64 denied, TimestampTz now)
+usage_add(const UsageKey *key, uint64 allowed, uint64 denied, TimestampTz now)
 {
-	UsageEntry *entry = hash_search(usage_table, &token_id, HASH_FIND, NULL);
+	UsageEntry *entry = hash_search(usage_table, key, HASH_FIND, NULL);
 
 	if (entry == NULL)
 		return false;
@@ -311,14 +452,14 @@ usage_add(int64 token_id, uint64 allowed, uint64 denied, TimestampTz now)
  * exclusively.
  */
 static void
-usage_add_new(int64 token_id, uint64 allowed, uint64 denied, TimestampTz now)
+usage_add_new(const UsageKey *key, uint64 allowed, uint64 denied, TimestampTz now)
 {
 	UsageEntry *entry = NULL;
 
-	if (usage_add(token_id, allowed, denied, now))
+	if (usage_add(key, allowed, denied, now))
 		return;
 	if (hash_get_num_entries(usage_table) < usage_max)
-		entry = hash_search(usage_table, &token_id, HASH_ENTER_NULL, NULL);
+		entry = hash_search(usage_table, key, HASH_ENTER_NULL, NULL);
 	if (entry == NULL)
 	{
 		pg_atomic_fetch_add_u64(&usage_shared->untracked, allowed + denied);
@@ -327,7 +468,7 @@ usage_add_new(int64 token_id, uint64 allowed, uint64 denied, TimestampTz now)
 	pg_atomic_init_u64(&entry->allowed, 0);
 	pg_atomic_init_u64(&entry->denied, 0);
 	pg_atomic_init_u64(&entry->last_used, 0);
-	(void) usage_add(token_id, allowed, denied, now);
+	(void) usage_add(key, allowed, denied, now);
 }
 
 /*
@@ -339,15 +480,16 @@ static void
 usage_count(int64 token_id, uint64 allowed, uint64 denied)
 {
 	TimestampTz now = GetCurrentTimestamp();
+	UsageKey	key = usage_key(token_id);
 	bool		added;
 
 	LWLockAcquire(usage_shared->lock, LW_SHARED);
-	added = usage_add(token_id, allowed, denied, now);
+	added = usage_add(&key, allowed, denied, now);
 	LWLockRelease(usage_shared->lock);
 	if (added)
 		return;
 	LWLockAcquire(usage_shared->lock, LW_EXCLUSIVE);
-	usage_add_new(token_id, allowed, denied, now);
+	usage_add_new(&key, allowed, denied, now);
 	LWLockRelease(usage_shared->lock);
 }
 
@@ -440,8 +582,9 @@ usage_flush(void)
 	dlist_foreach_modify(iter, &pending_list)
 	{
 		UsagePending *pending = dlist_container(UsagePending, node, iter.cur);
+		UsageKey	key = usage_key(pending->token_id);
 
-		if (usage_add(pending->token_id, pending->allowed, pending->denied, now))
+		if (usage_add(&key, pending->allowed, pending->denied, now))
 			usage_pending_done(pending);
 	}
 	LWLockRelease(usage_shared->lock);
@@ -452,8 +595,9 @@ usage_flush(void)
 	dlist_foreach_modify(iter, &pending_list)
 	{
 		UsagePending *pending = dlist_container(UsagePending, node, iter.cur);
+		UsageKey	key = usage_key(pending->token_id);
 
-		usage_add_new(pending->token_id, pending->allowed, pending->denied, now);
+		usage_add_new(&key, pending->allowed, pending->denied, now);
 		usage_pending_done(pending);
 	}
 	LWLockRelease(usage_shared->lock);
@@ -472,8 +616,8 @@ usage_transaction_ended(XactEvent event, void *arg)
 }
 
 /*
- * usage_rows(): every counter, for the token_list view; no rows unless
- * the library is preloaded.
+ * usage_rows(): every counter of this database, for the token_list view;
+ * no rows unless the library is preloaded.
  */
 Datum
 usage_rows(PG_FUNCTION_ARGS)
@@ -494,7 +638,9 @@ usage_rows(PG_FUNCTION_ARGS)
 		bool		nulls[4] = {false, false, false, false};
 		uint64		last_used = pg_atomic_read_u64(&entry->last_used);
 
-		values[0] = Int64GetDatum(entry->token_id);
+		if (entry->key.dbid != MyDatabaseId)
+			continue;
+		values[0] = Int64GetDatum(entry->key.token_id);
 		values[1] = TimestampTzGetDatum((TimestampTz) last_used);
 		nulls[1] = (last_used == 0);
 		values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&entry->allowed));
@@ -516,8 +662,9 @@ usage_tracked(PG_FUNCTION_ARGS)
 }
 
 /*
- * usage_prune(live_ids): forgets the counters of every token not in
- * live_ids (deleted tokens); returns how many it forgot.
+ * usage_prune(live_ids): forgets the counters of every token of this
+ * database not in live_ids (deleted tokens); returns how many it forgot.
+ * Other databases' counters are not touched.
  */
 Datum
 usage_prune(PG_FUNCTION_ARGS)
@@ -555,11 +702,12 @@ usage_prune(PG_FUNCTION_ARGS)
 	hash_seq_init(&scan, usage_table);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		int64		token_id = entry->token_id;
+		UsageKey	key = entry->key;
 
-		if (hash_search(keep, &token_id, HASH_FIND, NULL) == NULL)
+		if (key.dbid == MyDatabaseId &&
+			hash_search(keep, &key.token_id, HASH_FIND, NULL) == NULL)
 		{
-			hash_search(usage_table, &token_id, HASH_REMOVE, NULL);
+			hash_search(usage_table, &key, HASH_REMOVE, NULL);
 			forgotten++;
 		}
 	}
