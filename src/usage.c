@@ -7,22 +7,41 @@
  *
  * The counters live in shared memory, which exists only when the library is
  * in shared_preload_libraries; without it everything else works and the
- * counters read as NULL.  They are keyed by database and token id, since
- * every database with the extension numbers its tokens from 1.  A check of a cached token adds to pending counts
- * kept in its cache entry (UsagePending, owned by cache.c's entry, listed
- * here); those are added to shared memory, with atomics under a shared
- * lock, when the transaction ends, or before the entry is evicted or the
- * cache is cleared.  A check of a token that could not be cached is counted
- * at once.  last_used_at is therefore the time the checking transaction
- * flushed, not the exact check.
+ * counters read as NULL.  They are keyed by (database OID, token id), since
+ * every database with the extension numbers its tokens from 1, and there
+ * are at most influx_tokens.usage_max of them; checks of further tokens are
+ * counted in "untracked" only.
  *
- * The counters are written to pg_stat/influx_tokens_usage.stat (a header
- * with a format number, the records, a CRC-32C) at shutdown,
- * every influx_tokens.usage_save_interval seconds by a background worker,
- * and on demand (save_usage()), and read back at startup.  A crash loses
- * what was counted since the last write.  Only save_usage() forgets deleted
- * tokens, under the exclusive lock; nobody keeps a pointer to an entry past
- * a lock release, so a flush looks its token up each time.
+ * A check of a cached token adds to pending counts kept in its cache entry
+ * (a UsagePending owned by cache.c's entry and listed here); they are added
+ * to shared memory when the transaction ends, or before the entry is
+ * evicted or the cache is cleared.  A check of a token that could not be
+ * cached is counted at once.  last_used_at is therefore the time the
+ * checking transaction flushed, not the exact check.
+ *
+ * Locking rules:
+ *	- usage_shared->lock protects the hash table: LW_SHARED to look entries
+ *	  up, add to their counters (atomics, so several backends may add at
+ *	  once) and read them; LW_EXCLUSIVE to insert or remove entries.  No
+ *	  pointer to an entry is kept past the release of the lock: a flush
+ *	  looks its tokens up each time (one lookup under LW_SHARED when the
+ *	  entry exists), and nothing touches an entry after HASH_REMOVE.
+ *	- usage_shared->untracked is an atomic, updated with the lock in any mode.
+ *	- usage_shared->mutex (a spinlock) protects the save requests, the
+ *	  saving worker's latch and last_saved_at; "saved" is the condition
+ *	  variable on which save_usage() waits for its request to be answered.
+ *
+ * The file, PGSTAT_STAT_PERMANENT_DIRECTORY/influx_tokens_usage.stat, has
+ * one writer at a time: the saving worker while the server runs (every
+ * influx_tokens.usage_save_interval seconds, and when save_usage() asks it
+ * through save_requested and its latch), the postmaster at shutdown once
+ * every other process is gone, and the backend itself in single-user mode.
+ * It is written to a temporary file renamed over the old one (durable_rename)
+ * and read by the postmaster at startup only.  It holds a header with a
+ * format number, the records (with their database) and a CRC-32C; a file
+ * of another format or damaged is ignored with a LOG line.  A crash loses
+ * what was counted since the last save.  Only save_usage() forgets deleted
+ * tokens, those of its own database.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,11 +58,13 @@
 #include "port/pg_crc32c.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/condition_variable.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -77,10 +98,21 @@ typedef struct UsageEntry
 	pg_atomic_uint64 last_used;	/* TimestampTz, 0 for never */
 } UsageEntry;
 
+/* The saving worker, and how long save_usage() waits for it to answer. */
+#define USAGE_SAVER_NAME		"influx_tokens usage saver"
+#define USAGE_SAVE_TIMEOUT_MS	30000
+
 typedef struct UsageShared
 {
-	LWLock	   *lock;			/* shared: find and add; exclusive: insert, prune */
+	LWLock	   *lock;			/* the table; see the top of the file */
 	pg_atomic_uint64 untracked; /* checks not counted because the table was full */
+	ConditionVariable saved;	/* broadcast when a save request is answered */
+	slock_t		mutex;			/* protects the fields below */
+	Latch	   *saver_latch;	/* the saving worker's, while it runs */
+	uint64		save_requested; /* save requests made so far */
+	uint64		save_answered;	/* the latest request the worker answered */
+	uint64		save_succeeded; /* the latest request answered by a save */
+	TimestampTz last_saved_at;	/* of the last successful save, 0 for none */
 } UsageShared;
 
 typedef struct UsageFileHeader
@@ -154,15 +186,26 @@ usage_shmem_request(void)
 }
 
 /*
+ * usage_saved notes a successful save of the file made at saved_at.
+ */
+static void
+usage_saved(TimestampTz saved_at)
+{
+	SpinLockAcquire(&usage_shared->mutex);
+	usage_shared->last_saved_at = saved_at;
+	SpinLockRelease(&usage_shared->mutex);
+}
+
+/*
  * usage_write_records writes the header and every counter to file, under
  * the shared lock (so that the count is exact), and adds them to *crc;
  * false if a write failed.
  */
 static bool
-usage_write_records(FILE *file, pg_crc32c *crc)
+usage_write_records(FILE *file, TimestampTz saved_at, pg_crc32c *crc)
 {
 	UsageFileHeader header = {USAGE_FILE_MAGIC, USAGE_FILE_FORMAT,
-	sizeof(UsageRecord), 0, 0, GetCurrentTimestamp()};
+	sizeof(UsageRecord), 0, 0, saved_at};
 	HASH_SEQ_STATUS scan;
 	UsageEntry *entry;
 	bool		ok;
@@ -191,13 +234,16 @@ usage_write_records(FILE *file, pg_crc32c *crc)
 
 /*
  * usage_write_file writes every counter to USAGE_FILE, atomically and
- * durably (a temporary file, fsynced and renamed over the old one).  On any
- * failure the temporary file is closed and removed, and the error reported
- * at level elevel: LOG where nobody is there to see an ERROR.
+ * durably (a temporary file, fsynced and renamed over the old one), and
+ * notes the time in last_saved_at.  On any failure the temporary file is
+ * closed and removed, the error is logged, and the result is false: its
+ * callers (the postmaster, the saving worker) have nobody to raise an
+ * ERROR to, and save_usage() raises its own.
  */
 static bool
-usage_write_file(int elevel)
+usage_write_file(void)
 {
+	TimestampTz now = GetCurrentTimestamp();
 	FILE	   *file;
 	pg_crc32c	crc;
 	bool		ok;
@@ -205,13 +251,13 @@ usage_write_file(int elevel)
 	file = AllocateFile(USAGE_TEMP_FILE, PG_BINARY_W);
 	if (file == NULL)
 	{
-		ereport(elevel,
+		ereport(LOG,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\": %m", USAGE_TEMP_FILE)));
 		return false;
 	}
 	INIT_CRC32C(crc);
-	ok = usage_write_records(file, &crc);
+	ok = usage_write_records(file, now, &crc);
 	FIN_CRC32C(crc);
 	ok = ok && fwrite(&crc, sizeof(crc), 1, file) == 1;
 	if (!ok)
@@ -220,21 +266,23 @@ usage_write_file(int elevel)
 
 		FreeFile(file);
 		errno = save_errno;
-		ereport(elevel,
+		ereport(LOG,
 				(errcode_for_file_access(),
 				 errmsg("could not write file \"%s\": %m", USAGE_TEMP_FILE)));
 	}
 	else if (FreeFile(file) != 0)
 	{
 		ok = false;
-		ereport(elevel,
+		ereport(LOG,
 				(errcode_for_file_access(),
 				 errmsg("could not close file \"%s\": %m", USAGE_TEMP_FILE)));
 	}
 	else
-		ok = durable_rename(USAGE_TEMP_FILE, USAGE_FILE, elevel) == 0;
+		ok = durable_rename(USAGE_TEMP_FILE, USAGE_FILE, LOG) == 0;
 	if (!ok)
 		unlink(USAGE_TEMP_FILE);
+	else
+		usage_saved(now);
 	return ok;
 }
 
@@ -355,7 +403,9 @@ usage_read_file(void)
 				(errmsg("ignoring usage counters file \"%s\"", USAGE_FILE),
 				 errdetail_internal("%s", problem)));
 	}
-	else if (dropped > 0)
+	else
+		usage_saved(header.saved_at);
+	if (problem == NULL && dropped > 0)
 		ereport(LOG,
 				(errmsg("%lld usage counters of file \"%s\" were not loaded",
 						(long long) dropped, USAGE_FILE),
@@ -363,7 +413,8 @@ usage_read_file(void)
 }
 
 /*
- * usage_shmem_shutdown saves the counters when the postmaster exits.
+ * usage_shmem_shutdown saves the counters when the postmaster exits, after
+ * every other process (the saving worker included) is gone.
  */
 static void
 usage_shmem_shutdown(int code, Datum arg)
@@ -371,7 +422,7 @@ usage_shmem_shutdown(int code, Datum arg)
 	/* Not after a crash: shared memory may be inconsistent. */
 	if (code)
 		return;
-	usage_write_file(LOG);
+	(void) usage_write_file();
 }
 
 /*
@@ -393,6 +444,13 @@ usage_shmem_startup(void)
 	{
 		usage_shared->lock = &(GetNamedLWLockTranche("influx_tokens usage"))->lock;
 		pg_atomic_init_u64(&usage_shared->untracked, 0);
+		ConditionVariableInit(&usage_shared->saved);
+		SpinLockInit(&usage_shared->mutex);
+		usage_shared->saver_latch = NULL;
+		usage_shared->save_requested = 0;
+		usage_shared->save_answered = 0;
+		usage_shared->save_succeeded = 0;
+		usage_shared->last_saved_at = 0;
 	}
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(UsageKey);
@@ -717,41 +775,166 @@ usage_prune(PG_FUNCTION_ARGS)
 }
 
 /*
+ * usage_wait_for_save waits (at most USAGE_SAVE_TIMEOUT_MS) until the saving
+ * worker has answered save request number request; false if it has not.
+ * *succeeded says whether the file was written.
+ */
+static bool
+usage_wait_for_save(uint64 request, bool *succeeded)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   USAGE_SAVE_TIMEOUT_MS);
+	bool		answered;
+
+	ConditionVariablePrepareToSleep(&usage_shared->saved);
+	for (;;)
+	{
+		long		remaining;
+
+		SpinLockAcquire(&usage_shared->mutex);
+		answered = usage_shared->save_answered >= request;
+		*succeeded = usage_shared->save_succeeded >= request;
+		SpinLockRelease(&usage_shared->mutex);
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (answered || remaining <= 0)
+			break;
+		(void) ConditionVariableTimedSleep(&usage_shared->saved, remaining,
+										   PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return answered;
+}
+
+/*
+ * usage_request_save has the file written now by the saving worker, the
+ * only writer while the server runs, and waits until it has; an error if the
+ * save failed or the worker did not answer in time.  In single-user mode
+ * there is no worker and no other process: the backend writes the file.
+ */
+static void
+usage_request_save(void)
+{
+	uint64		request;
+	Latch	   *latch;
+	bool		answered = true;
+	bool		succeeded;
+
+	if (!IsUnderPostmaster)
+		succeeded = usage_write_file();
+	else
+	{
+		SpinLockAcquire(&usage_shared->mutex);
+		request = ++usage_shared->save_requested;
+		latch = usage_shared->saver_latch;
+		SpinLockRelease(&usage_shared->mutex);
+		/* A worker not running yet sees the request when it starts. */
+		if (latch != NULL)
+			SetLatch(latch);
+		answered = usage_wait_for_save(request, &succeeded);
+	}
+
+	if (!answered)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the usage counters were not saved: the background worker \"%s\" did not answer within %d seconds",
+						USAGE_SAVER_NAME, USAGE_SAVE_TIMEOUT_MS / 1000),
+				 errhint("It needs a free slot of max_worker_processes; the server log says whether it started.")));
+	if (!succeeded)
+		ereport(ERROR,
+				(errcode(ERRCODE_IO_ERROR),
+				 errmsg("the usage counters could not be saved"),
+				 errdetail("The reason is in the server log.")));
+}
+
+/*
  * usage_save(): write the counters to disk now.
  */
 Datum
 usage_save(PG_FUNCTION_ARGS)
 {
 	if (usage_preloaded && usage_table != NULL)
-		usage_write_file(ERROR);
+		usage_request_save();
 	PG_RETURN_VOID();
 }
 
 /*
- * usage_worker_main saves the counters every usage_save_interval seconds,
- * on primaries and hot standbys alike (it writes a file, not a table).
+ * usage_worker_save writes the file, answering every save request made up
+ * to requested.
+ */
+static void
+usage_worker_save(uint64 requested)
+{
+	bool		ok = usage_write_file();
+
+	SpinLockAcquire(&usage_shared->mutex);
+	usage_shared->save_answered = Max(usage_shared->save_answered, requested);
+	if (ok)
+		usage_shared->save_succeeded = Max(usage_shared->save_succeeded, requested);
+	SpinLockRelease(&usage_shared->mutex);
+	ConditionVariableBroadcast(&usage_shared->saved);
+}
+
+/*
+ * usage_worker_exit tells backends that the saving worker is gone.
+ */
+static void
+usage_worker_exit(int code, Datum arg)
+{
+	SpinLockAcquire(&usage_shared->mutex);
+	usage_shared->saver_latch = NULL;
+	SpinLockRelease(&usage_shared->mutex);
+}
+
+/*
+ * usage_worker_main is the saving worker, the only writer of the file while
+ * the server runs: it saves every usage_save_interval seconds and whenever
+ * save_usage() asks, on primaries and hot standbys alike (it writes a file,
+ * not a table).  It exits with 1 so that the postmaster starts it again
+ * (after bgw_restart_time) if someone terminates it while the server runs.
  */
 void
 usage_worker_main(Datum arg)
 {
+	TimestampTz last_save = GetCurrentTimestamp();
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 
+	on_shmem_exit(usage_worker_exit, (Datum) 0);
+	SpinLockAcquire(&usage_shared->mutex);
+	usage_shared->saver_latch = MyLatch;
+	SpinLockRelease(&usage_shared->mutex);
+
 	while (!ShutdownRequestPending)
 	{
+		TimestampTz now = GetCurrentTimestamp();
+		TimestampTz next_save = TimestampTzPlusMilliseconds(last_save,
+															usage_save_interval * 1000L);
+		uint64		requested;
+		bool		asked;
+
+		SpinLockAcquire(&usage_shared->mutex);
+		requested = usage_shared->save_requested;
+		asked = requested > usage_shared->save_answered;
+		SpinLockRelease(&usage_shared->mutex);
+		if (asked || now >= next_save)
+		{
+			usage_worker_save(requested);
+			last_save = now;
+			continue;
+		}
+
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 usage_save_interval * 1000L, PG_WAIT_EXTENSION);
+						 TimestampDifferenceMilliseconds(now, next_save), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		if (!ShutdownRequestPending)
-			usage_write_file(LOG);
 	}
-	proc_exit(0);
+	proc_exit(1);
 }
 
 /*
@@ -794,7 +977,7 @@ usage_init(void)
 	worker.bgw_restart_time = 10;
 	strlcpy(worker.bgw_library_name, "influx_tokens", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, "usage_worker_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "influx_tokens usage saver", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "influx_tokens usage saver", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, USAGE_SAVER_NAME, BGW_MAXLEN);
+	strlcpy(worker.bgw_type, USAGE_SAVER_NAME, BGW_MAXLEN);
 	RegisterBackgroundWorker(&worker);
 }
