@@ -145,6 +145,11 @@ static HTAB *usage_table = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+PG_FUNCTION_INFO_V1(influx_tokens__token_usage);
+PG_FUNCTION_INFO_V1(influx_tokens__usage_prune);
+PG_FUNCTION_INFO_V1(influx_tokens__usage_save);
+PG_FUNCTION_INFO_V1(influx_tokens_usage_stats);
+/* Named by the 1.1 script. */
 PG_FUNCTION_INFO_V1(usage_rows);
 PG_FUNCTION_INFO_V1(usage_tracked);
 PG_FUNCTION_INFO_V1(usage_prune);
@@ -153,6 +158,16 @@ PGDLLEXPORT void usage_worker_main(Datum arg);
 
 /* Pending counts of cached tokens, added to shared memory at transaction end. */
 static dlist_head pending_list = DLIST_STATIC_INIT(pending_list);
+
+/*
+ * usage_available says whether the counters exist (the library is
+ * preloaded), whether or not checks are counted now (track_usage).
+ */
+static inline bool
+usage_available(void)
+{
+	return usage_preloaded && usage_table != NULL;
+}
 
 /*
  * usage_enabled says whether checks are counted in this process now.
@@ -674,60 +689,13 @@ usage_transaction_ended(XactEvent event, void *arg)
 }
 
 /*
- * usage_rows(): every counter of this database, for the token_list view;
- * no rows unless the library is preloaded.
+ * usage_prune_database forgets the counters of every token of this database
+ * not in live (an int8 array of the ids of the tokens that exist); returns
+ * how many it forgot.  Other databases' counters are not touched.
  */
-Datum
-usage_rows(PG_FUNCTION_ARGS)
+static int64
+usage_prune_database(ArrayType *live)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS scan;
-	UsageEntry *entry;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (!usage_preloaded || usage_table == NULL)
-		return (Datum) 0;
-
-	LWLockAcquire(usage_shared->lock, LW_SHARED);
-	hash_seq_init(&scan, usage_table);
-	while ((entry = hash_seq_search(&scan)) != NULL)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-		uint64		last_used = pg_atomic_read_u64(&entry->last_used);
-
-		if (entry->key.dbid != MyDatabaseId)
-			continue;
-		values[0] = Int64GetDatum(entry->key.token_id);
-		values[1] = TimestampTzGetDatum((TimestampTz) last_used);
-		nulls[1] = (last_used == 0);
-		values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&entry->allowed));
-		values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&entry->denied));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(usage_shared->lock);
-	return (Datum) 0;
-}
-
-/*
- * usage_tracked(): are the counters kept at all?  (token_list shows NULL
- * rather than 0 when they are not.)
- */
-Datum
-usage_tracked(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(usage_preloaded && usage_table != NULL);
-}
-
-/*
- * usage_prune(live_ids): forgets the counters of every token of this
- * database not in live_ids (deleted tokens); returns how many it forgot.
- * Other databases' counters are not touched.
- */
-Datum
-usage_prune(PG_FUNCTION_ARGS)
-{
-	ArrayType  *live = PG_GETARG_ARRAYTYPE_P(0);
 	Datum	   *ids;
 	int			nids;
 	HTAB	   *keep;
@@ -736,9 +704,6 @@ usage_prune(PG_FUNCTION_ARGS)
 	UsageEntry *entry;
 	int64		forgotten = 0;
 	int			i;
-
-	if (!usage_preloaded || usage_table == NULL)
-		PG_RETURN_INT64(0);
 
 	deconstruct_array(live, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &ids, NULL, &nids);
@@ -771,7 +736,7 @@ usage_prune(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(usage_shared->lock);
 	hash_destroy(keep);
-	PG_RETURN_INT64(forgotten);
+	return forgotten;
 }
 
 /*
@@ -844,17 +809,6 @@ usage_request_save(void)
 				(errcode(ERRCODE_IO_ERROR),
 				 errmsg("the usage counters could not be saved"),
 				 errdetail("The reason is in the server log.")));
-}
-
-/*
- * usage_save(): write the counters to disk now.
- */
-Datum
-usage_save(PG_FUNCTION_ARGS)
-{
-	if (usage_preloaded && usage_table != NULL)
-		usage_request_save();
-	PG_RETURN_VOID();
 }
 
 /*
@@ -935,6 +889,199 @@ usage_worker_main(Datum arg)
 		}
 	}
 	proc_exit(1);
+}
+
+/* ---- SQL entry points: influx_tokens_ + the SQL name ---- */
+
+/*
+ * usage_result_desc returns the row type of a function with OUT
+ * parameters, built once per call site (token_list calls _token_usage once
+ * per token).
+ */
+static TupleDesc
+usage_result_desc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	desc = fcinfo->flinfo->fn_extra;
+
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		desc = BlessTupleDesc(desc);
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = desc;
+	}
+	return desc;
+}
+
+/*
+ * _token_usage(token_id): the counters of one token of this database, for
+ * the token_list view: (NULL, NULL, NULL) unless the library is preloaded,
+ * (NULL, 0, 0) for a token never counted.
+ */
+Datum
+influx_tokens__token_usage(PG_FUNCTION_ARGS)
+{
+	UsageKey	key = usage_key(PG_GETARG_INT64(0));
+	TupleDesc	desc = usage_result_desc(fcinfo);
+	Datum		values[3];
+	bool		nulls[3] = {true, true, true};
+	uint64		last_used = 0;
+	uint64		allowed = 0;
+	uint64		denied = 0;
+	UsageEntry *entry;
+
+	if (usage_available())
+	{
+		LWLockAcquire(usage_shared->lock, LW_SHARED);
+		entry = hash_search(usage_table, &key, HASH_FIND, NULL);
+		if (entry != NULL)
+		{
+			last_used = pg_atomic_read_u64(&entry->last_used);
+			allowed = pg_atomic_read_u64(&entry->allowed);
+			denied = pg_atomic_read_u64(&entry->denied);
+		}
+		LWLockRelease(usage_shared->lock);
+		values[0] = TimestampTzGetDatum((TimestampTz) last_used);
+		nulls[0] = (last_used == 0);
+		values[1] = Int64GetDatum((int64) allowed);
+		values[2] = Int64GetDatum((int64) denied);
+		nulls[1] = nulls[2] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * _usage_prune(live_ids): forgets the counters of this database's tokens
+ * not in live_ids (deleted tokens); returns how many it forgot, 0 unless
+ * the library is preloaded.
+ */
+Datum
+influx_tokens__usage_prune(PG_FUNCTION_ARGS)
+{
+	if (!usage_available())
+		PG_RETURN_INT64(0);
+	PG_RETURN_INT64(usage_prune_database(PG_GETARG_ARRAYTYPE_P(0)));
+}
+
+/*
+ * _usage_save(): has the counters written to disk now; true when they
+ * were, false when the library is not preloaded, an error if the save
+ * failed.
+ */
+Datum
+influx_tokens__usage_save(PG_FUNCTION_ARGS)
+{
+	if (!usage_available())
+		PG_RETURN_BOOL(false);
+	usage_request_save();
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * usage_stats(): tokens tracked (in every database of the cluster, which
+ * share usage_max), the limit, checks not counted for lack of room, and the
+ * time of the last successful save; all NULL unless the library is
+ * preloaded.
+ */
+Datum
+influx_tokens_usage_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc = usage_result_desc(fcinfo);
+	Datum		values[4];
+	bool		nulls[4] = {true, true, true, true};
+	TimestampTz last_saved_at;
+
+	if (usage_available())
+	{
+		LWLockAcquire(usage_shared->lock, LW_SHARED);
+		values[0] = Int64GetDatum((int64) hash_get_num_entries(usage_table));
+		LWLockRelease(usage_shared->lock);
+		values[1] = Int32GetDatum(usage_max);
+		values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&usage_shared->untracked));
+		SpinLockAcquire(&usage_shared->mutex);
+		last_saved_at = usage_shared->last_saved_at;
+		SpinLockRelease(&usage_shared->mutex);
+		values[3] = TimestampTzGetDatum(last_saved_at);
+		nulls[0] = nulls[1] = nulls[2] = false;
+		nulls[3] = (last_saved_at == 0);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * ---- Entry points named by the 1.1 script ----
+ *
+ * src/influx_tokens--1.0--1.1.sql names these symbols, and 1.1 stays
+ * installable (and upgradable) with this library, so they keep working.
+ */
+
+/*
+ * usage_rows(): every counter of this database, for 1.1's token_list view;
+ * no rows unless the library is preloaded.
+ */
+Datum
+usage_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS scan;
+	UsageEntry *entry;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!usage_available())
+		return (Datum) 0;
+
+	LWLockAcquire(usage_shared->lock, LW_SHARED);
+	hash_seq_init(&scan, usage_table);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		uint64		last_used = pg_atomic_read_u64(&entry->last_used);
+
+		if (entry->key.dbid != MyDatabaseId)
+			continue;
+		values[0] = Int64GetDatum(entry->key.token_id);
+		values[1] = TimestampTzGetDatum((TimestampTz) last_used);
+		nulls[1] = (last_used == 0);
+		values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&entry->allowed));
+		values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&entry->denied));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(usage_shared->lock);
+	return (Datum) 0;
+}
+
+/*
+ * usage_tracked(): are the counters kept at all?  (1.1's token_list shows
+ * NULL rather than 0 when they are not.)
+ */
+Datum
+usage_tracked(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(usage_available());
+}
+
+/*
+ * usage_prune(live_ids): 1.1's name of _usage_prune.
+ */
+Datum
+usage_prune(PG_FUNCTION_ARGS)
+{
+	return influx_tokens__usage_prune(fcinfo);
+}
+
+/*
+ * usage_save(): 1.1's _usage_save, which returns void.
+ */
+Datum
+usage_save(PG_FUNCTION_ARGS)
+{
+	if (usage_available())
+		usage_request_save();
+	PG_RETURN_VOID();
 }
 
 /*
