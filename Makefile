@@ -1,6 +1,7 @@
 # influx_tokens: build with PGXS against the server that pg_config names.
 
 EXTENSION = influx_tokens
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = influx_tokens
 OBJS = \
 	src/token_format.o \
@@ -11,27 +12,38 @@ OBJS = \
 	src/cache.o \
 	src/usage.o \
 	src/check.o \
-	src/sql_api.o
+	src/manage.o \
+	src/sql_api.o \
+	src/legacy.o
 
-# The install script and (later) upgrade scripts live in src/ next to the C
-# code; sql/ and expected/ belong to pg_regress.
-DATA = $(wildcard src/$(EXTENSION)--*.sql)
+# src/influx_tokens.sql is the whole current schema; it is installed as the
+# script of the current version.  The other scripts in src/ are the older
+# versions' and the upgrade scripts between them.  sql/ and expected/
+# belong to pg_regress.
+DATA_built = src/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built), $(wildcard src/$(EXTENSION)--*.sql))
 
 # PostgreSQL's own headers (ilist.h, bufpage.h) have unused parameters, and
 # so do callbacks with a fixed signature: that one warning stays off.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK = -lcrypto
 
-# Regression suites run in this order, in one database: setup creates the
-# extension, the rest each use their own organizations.
-REGRESS = setup tokens permissions lifecycle expiry transactions cache delegation management migration privileges errors hostile
+# Regression suites: every sql/*.sql, in name order, in one database; each
+# also runs alone (make installcheck REGRESS=errors).  pg_regress creates the
+# extension; each suite includes test/regress_preamble.psql (helpers, psql
+# settings) and uses its own organizations and roles.
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=.
+REGRESS_OPTS += --load-extension=influx_tokens
 
 PROVE_TESTS = test/t/*.pl
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+src/$(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql
+	cp $< $@
 
 # Every object depends on the shared header.
 $(OBJS): src/influx_tokens.h

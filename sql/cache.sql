@@ -1,5 +1,5 @@
 -- The per-backend cache: answers stay right while it is warm, bounded, flooded or off.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('cache_org') > 0;
 SELECT influx_tokens.create_bucket('cache_org', 'b') > 0, influx_tokens.create_bucket('cache_org', 'c') > 0;
 CREATE TEMP TABLE known AS

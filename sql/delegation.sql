@@ -1,5 +1,5 @@
 -- Delegation without escalation: create_token_as, and cascading revoke/delete.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('del_org') > 0, influx_tokens.create_org('del_other') > 0;
 SELECT influx_tokens.create_bucket('del_org', 'a') > 0, influx_tokens.create_bucket('del_org', 'b') > 0;
 SELECT influx_tokens.create_bucket('del_other', 'only_other') > 0;
@@ -11,7 +11,7 @@ SELECT id AS parent_id, expires_at AS parent_expiry FROM influx_tokens.token_inf
 SELECT influx_tokens.create_token_as(:'parent', '{write:buckets/a}', 'child', '{device}') AS child \gset
 SELECT org, description, labels, permissions, expires_at = :'parent_expiry' AS inherits_parent_expiry
 FROM influx_tokens.token_info(:'child');
-SELECT parent_id = :parent_id AS records_parent FROM influx_tokens.token_list WHERE description = 'child';
+SELECT parent_id = :parent_id AS records_parent FROM influx_tokens.token_list WHERE org = 'del_org' AND description = 'child';
 SELECT influx_tokens.token_check(:'child', 'write', 'a') AS child_writes_a,
        influx_tokens.token_check(:'child', 'read', 'a') AS child_reads_a;
 -- A shorter expiry is fine; read:buckets covers read on one bucket.
@@ -80,9 +80,9 @@ SELECT id AS middle_id FROM influx_tokens.token_info(:'middle') \gset
 SELECT count(*) AS reactivated FROM (SELECT influx_tokens.activate_token(id) FROM influx_tokens.token_list WHERE org = 'del_org') AS s;
 SELECT influx_tokens.delete_token(:middle_id);
 SELECT parent_id IS NULL AS orphaned, influx_tokens.token_check(:'grandchild', 'read', 'a') AS still_works
-FROM influx_tokens.token_list WHERE description = 'grandchild';
+FROM influx_tokens.token_list WHERE org = 'del_org' AND description = 'grandchild';
 SELECT influx_tokens.delete_token(:parent_id, cascade => true);
-SELECT count(*) FROM influx_tokens.token_list WHERE description IN ('parent', 'child', 'made by a service');
+SELECT count(*) FROM influx_tokens.token_list WHERE org = 'del_org' AND description IN ('parent', 'child', 'made by a service');
 SELECT influx_tokens.token_check(:'child', 'write', 'a') AS deleted_child;
 SELECT error_of($$SELECT influx_tokens.revoke_token(-1, true)$$);
 SELECT error_of(format('SELECT influx_tokens.delete_token(%s, NULL)', (SELECT id FROM influx_tokens.token_info(:'all_access'))));

@@ -1,5 +1,5 @@
 -- Bad input: a clear error with a fitting SQLSTATE, and nothing changes.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('err_org') > 0;
 SELECT influx_tokens.create_bucket('err_org', 'b') > 0;
 SELECT influx_tokens.create_token('err_org', '{write:buckets/b}', 'target', '{l}') AS tok \gset

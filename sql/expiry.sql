@@ -1,5 +1,5 @@
 -- Expiry is compared with the clock at each check.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('exp_org') > 0;
 SELECT influx_tokens.create_bucket('exp_org', 'b') > 0;
 

@@ -1,7 +1,7 @@
 -- Hostile input: NULL in every argument of every function, random strings, huge
 -- strings, and tokens passed where they do not belong.  No crash, no NULL from a
 -- check, a clear error where one is due, and no token in any message.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('hostile_org') > 0;
 SELECT influx_tokens.create_bucket('hostile_org', 'b') > 0;
 SELECT influx_tokens.create_token('hostile_org', '{write:buckets/b,read:orgs}') AS tok \gset

@@ -1,5 +1,5 @@
 -- Revoke, reactivate, delete, describe, label; organizations and buckets.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('life_org') > 0;
 SELECT influx_tokens.create_bucket('life_org', 'events') > 0;
 SELECT influx_tokens.create_token('life_org', '{write:buckets/events}', 'ingest', '{team:ops,env:prod}') AS tok \gset

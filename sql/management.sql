@@ -1,5 +1,5 @@
 -- Wildcard and operator grants, rotation, editable permissions, bulk revoke, usage columns.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('mgmt_org') > 0, influx_tokens.create_org('mgmt_other') > 0;
 SELECT influx_tokens.create_bucket('mgmt_org', 'a') > 0, influx_tokens.create_bucket('mgmt_other', 'x') > 0;
 

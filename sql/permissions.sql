@@ -1,5 +1,5 @@
 -- The permission language and InfluxDB's matching rules.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('perm_org') > 0, influx_tokens.create_org('perm_other') > 0;
 SELECT influx_tokens.create_bucket('perm_org', 'bucket0') > 0, influx_tokens.create_bucket('perm_org', 'bucket1') > 0;
 SELECT influx_tokens.create_bucket('perm_org', 'bucket2') > 0, influx_tokens.create_bucket('perm_other', 'bucket1') > 0;

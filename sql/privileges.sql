@@ -1,5 +1,5 @@
 -- Least privilege: PUBLIC checks tokens and does nothing else.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 CREATE ROLE regress_it_app;
 CREATE ROLE regress_it_admin;
 
@@ -41,22 +41,17 @@ SELECT error_of($$CREATE TABLE influx_tokens.planted (x int)$$);
 RESET ROLE;
 
 -- The administrator's grants, as README shows them.
-GRANT EXECUTE ON FUNCTION
-    influx_tokens.create_org(text), influx_tokens.rename_org(text, text), influx_tokens.drop_org(text, boolean),
-    influx_tokens.create_bucket(text, text), influx_tokens.rename_bucket(text, text, text),
-    influx_tokens.drop_bucket(text, text),
-    influx_tokens.create_token(text, text[], text, text[], timestamptz),
-    influx_tokens.revoke_token(bigint), influx_tokens.activate_token(bigint), influx_tokens.delete_token(bigint),
-    influx_tokens.set_token_expiry(bigint, timestamptz), influx_tokens.set_token_description(bigint, text),
-    influx_tokens.add_token_labels(bigint, text[]), influx_tokens.remove_token_labels(bigint, text[]),
-    influx_tokens.revoke_token(bigint, boolean), influx_tokens.delete_token(bigint, boolean),
-    influx_tokens.rotate_token(bigint, interval), influx_tokens.set_token_permissions(bigint, text[]),
-    influx_tokens.revoke_tokens(text, text, bigint), influx_tokens.save_usage(),
-    influx_tokens.import_token(text, text, text[], text, text[], timestamptz),
-    influx_tokens.import_influxdb2(jsonb, jsonb, jsonb, boolean), influx_tokens.export_tokens(text),
-    influx_tokens._usage(), influx_tokens._usage_tracked()
-TO regress_it_admin;
-GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list TO regress_it_admin;
+-- Every management function (the names without a leading underscore) and
+-- _token_usage, which token_list reads per token; the three views.
+DO $$
+BEGIN
+    EXECUTE (SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(p.oid::regprocedure::text, ', ') || ' TO regress_it_admin'
+             FROM pg_proc AS p
+             WHERE p.pronamespace = 'influx_tokens'::regnamespace
+               AND (p.proname !~ '^_' OR p.proname = '_token_usage'));
+END
+$$;
+GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list, influx_tokens.org_list TO regress_it_admin;
 
 SET ROLE regress_it_admin;
 SELECT influx_tokens.create_bucket('priv_org', 'admin_bucket') > 0;

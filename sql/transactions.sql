@@ -1,5 +1,5 @@
 -- Tokens commit and roll back with the caller's transaction.
-\set SHOW_CONTEXT never
+\i test/regress_preamble.psql
 SELECT influx_tokens.create_org('tx_org') > 0;
 SELECT influx_tokens.create_bucket('tx_org', 'b') > 0;
 

@@ -15,9 +15,11 @@
 
 
 /*
- * token_is_usable says whether a token is active and unexpired by the clock.
+ * token_is_usable says whether a token is active and unexpired by the
+ * clock: the one rule for "may this token act now", for checks and for
+ * delegation alike.
  */
-static bool
+bool
 token_is_usable(const TokenRecord *token)
 {
 	if (!token->active)
@@ -66,9 +68,9 @@ record_permits(const TokenRecord *token, PermissionAction action,
  * organization or bucket, no matching grant) is plain false.
  *
  * The order keeps the common case cheap: the format test rejects garbage
- * before any hashing (and one of our tokens with a bad checksum), the cache answers known tokens without reading a
- * table, and an organization or bucket is looked up only if some grant
- * could cover it.  The outcome for a known token counts in its usage.
+ * before any hashing (and one of our tokens with a bad checksum), the cache
+ * answers known tokens without reading a table, and an organization or
+ * bucket is looked up only if some grant could cover it.  The outcome for a known token counts in its usage.
  */
 bool
 token_permits(const char *token_text, size_t token_length,

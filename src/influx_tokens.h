@@ -3,13 +3,21 @@
  * influx_tokens.h
  *	  Shared declarations of the influx_tokens extension.
  *
- * Each concern lives in one file: token_format.c (generation and the
- * cheap well-formedness test), digest.c (SHA-256), permission.c (the
- * permission language and grant matching), names.c (validation of names
- * and labels), lookup.c (reading the extension's tables), cache.c (the
- * per-backend cache and its invalidation), usage.c (the per-token usage
- * counters in shared memory and their file), check.c (the authorization
- * decision) and sql_api.c (SQL-callable entry points).
+ * Each concern lives in one file:
+ *	  token_format.c	generation and the cheap well-formedness tests
+ *	  digest.c			SHA-256 of a token
+ *	  names.c			validation of names and labels, redaction in messages
+ *	  permission.c		the permission language and grant matching
+ *	  lookup.c			reading the extension's tables (no SPI)
+ *	  cache.c			the per-backend cache and its invalidation
+ *	  usage.c			usage counters in shared memory and their file
+ *	  check.c			the authorization decision
+ *	  sql_api.c			SQL entry points of the checks, _PG_init
+ *	  manage.c			C building blocks of the management functions
+ *	  legacy.c			entry points named by the 1.0 and 1.1 scripts
+ * Layers call downwards only: sql_api/manage -> check -> cache -> lookup
+ * -> permission -> names, token_format, digest; check and cache count
+ * checks through usage.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,6 +26,7 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "lib/ilist.h"
 #include "utils/timestamp.h"
 
@@ -34,6 +43,14 @@
 #define TOKEN_CHECKSUM_LENGTH	6
 #define TOKEN_LENGTH \
 	(TOKEN_PREFIX_LENGTH + TOKEN_RANDOM_LENGTH + TOKEN_CHECKSUM_LENGTH)
+
+/*
+ * Imported tokens (InfluxDB's, or any secret an installation chose) have no
+ * checksum; what a check can still refuse without a lookup is a length
+ * outside these bounds or a character outside printable ASCII.
+ */
+#define IMPORTED_TOKEN_MIN_LENGTH 16
+#define IMPORTED_TOKEN_MAX_LENGTH 512
 
 extern void token_generate(char *out);
 extern bool token_is_well_formed(const char *token, size_t length);
@@ -176,9 +193,23 @@ extern void usage_flush(void);
 
 /* ---- check.c ---- */
 
+extern bool token_is_usable(const TokenRecord *token);
+
 extern bool token_permits(const char *token, size_t token_length,
 						  PermissionAction action, ResourceType type,
 						  const char *org_name, size_t org_name_length,
 						  const char *bucket_name, size_t bucket_name_length);
+
+/* ---- sql_api.c, manage.c: SQL entry points other files reuse ---- */
+
+extern void require_argument(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum influx_tokens_token_check(PG_FUNCTION_ARGS);
+extern Datum influx_tokens_token_allows(PG_FUNCTION_ARGS);
+extern Datum influx_tokens__invalidate_cache(PG_FUNCTION_ARGS);
+extern Datum influx_tokens_cache_stats(PG_FUNCTION_ARGS);
+extern Datum influx_tokens__generate_token(PG_FUNCTION_ARGS);
+extern Datum influx_tokens__token_digest(PG_FUNCTION_ARGS);
+extern Datum influx_tokens__check_name(PG_FUNCTION_ARGS);
+extern Datum influx_tokens__for_message(PG_FUNCTION_ARGS);
 
 #endif							/* INFLUX_TOKENS_H */

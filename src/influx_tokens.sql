@@ -208,13 +208,6 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'influx_tokens__import_digest'
 LANGUAGE C IMMUTABLE;
 
--- The id of the token whose secret this is (current, or replaced by a
--- rotation and in its grace period), read as checks read; NULL if none.
-CREATE FUNCTION @extschema@._token_id(token text)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'influx_tokens__token_id'
-LANGUAGE C VOLATILE;
-
 -- The token an administrator means: a secret, or an id written in digits
 -- (at most 15, shorter than any secret); an error if there is none.
 CREATE FUNCTION @extschema@._token_ref(token text)
@@ -222,12 +215,12 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'influx_tokens__token_ref'
 LANGUAGE C VOLATILE;
 
--- A token that may act now (active, unexpired by the clock): its id, its
--- organization, and until when its secret is valid (the expiry, or the end
--- of the grace period of a rotated secret).  An error for any other.
-CREATE FUNCTION @extschema@._usable_token(token text,
+-- A token that may create tokens now (active, unexpired by the clock): its
+-- id, its organization, and until when its secret is valid (the expiry, or
+-- the end of the grace period of a rotated secret).  An error for any other.
+CREATE FUNCTION @extschema@._parent_token(token text,
     OUT id bigint, OUT org_id bigint, OUT valid_until timestamptz)
-AS 'MODULE_PATHNAME', 'influx_tokens__usable_token'
+AS 'MODULE_PATHNAME', 'influx_tokens__parent_token'
 LANGUAGE C VOLATILE;
 
 -- Does the token hold this grant (as token_allows decides, on ids)?
@@ -358,28 +351,15 @@ COMMENT ON VIEW @extschema@.org_list IS
 ------------------------------------------------------------------------------
 
 /*
- * Locks a token's row for a change, or raises the error for a bad id.
- * FOR NO KEY UPDATE: it does not wait for a transaction that merely holds
- * a foreign-key lock on the row (a child being created), so nobody holding
- * the token can stall its revocation.
+ * Locks a token's row for a change and returns its id, or raises the error
+ * for a bad id.  FOR NO KEY UPDATE: it does not wait for a transaction that
+ * merely holds a foreign-key lock on the row (a child being created), so
+ * nobody holding the token can stall its revocation.
  */
 CREATE FUNCTION @extschema@._lock_token(id bigint)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF id IS NULL THEN
-        RAISE EXCEPTION 'token id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    PERFORM FROM @extschema@.tokens AS t WHERE t.id = _lock_token.id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'token % does not exist', id
-            USING ERRCODE = 'undefined_object';
-    END IF;
-    RETURN id;
-END
-$$;
+AS 'MODULE_PATHNAME', 'influx_tokens__lock_token'
+LANGUAGE C VOLATILE;
 
 /*
  * Stores a token by its digest with its resolved grants and its labels, in
@@ -423,9 +403,9 @@ AS $$
 $$;
 
 /*
- * What revoking and reactivating write: the status of the given tokens
- * (the token and, with cascade, its descendants), once each.  Returns how
- * many changed; a NOTICE says when the token itself already had the status.
+ * What revoking and reactivating write: the status of a locked token and,
+ * with cascade, of its descendants, once each.  Returns how many changed; a
+ * NOTICE says when the token itself already had the status.
  */
 CREATE FUNCTION @extschema@._set_token_status(id bigint, status text, cascade boolean)
 RETURNS bigint
@@ -435,10 +415,6 @@ AS $$
 DECLARE
     changed bigint;
 BEGIN
-    PERFORM @extschema@._lock_token(id);
-    IF cascade IS NULL THEN
-        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
     IF EXISTS (SELECT FROM @extschema@.tokens AS t
                WHERE t.id = _set_token_status.id AND t.status = _set_token_status.status) THEN
         RAISE NOTICE 'token % is already %', id, status;
@@ -663,7 +639,7 @@ DECLARE
     child_expiry timestamptz;
     new_digest bytea;
 BEGIN
-    parent := @extschema@._usable_token(parent_token);
+    parent := @extschema@._parent_token(parent_token);
     IF NOT @extschema@._token_holds(parent_token, ROW('write', 'authorizations', NULL, NULL)::@extschema@.resolved_grant) THEN
         RAISE EXCEPTION 'parent token does not hold write:authorizations'
             USING ERRCODE = 'insufficient_privilege';
@@ -740,52 +716,54 @@ SET search_path = pg_catalog, pg_temp;
 
 -- Revocation and reactivation only flip the status; the token keeps its
 -- grants.  With cascade, every token it created (directly or not) too.
-CREATE FUNCTION @extschema@.revoke_token(id bigint, cascade boolean)
-RETURNS bigint
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT @extschema@._set_token_status(id, 'inactive', cascade) $$;
-
-CREATE FUNCTION @extschema@.revoke_token(id bigint)
-RETURNS bigint
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT @extschema@._set_token_status(id, 'inactive', false) $$;
-
-CREATE FUNCTION @extschema@.activate_token(id bigint)
-RETURNS bigint
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT @extschema@._set_token_status(id, 'active', false) $$;
-
--- With cascade, every token the token created (directly or not) is deleted
--- too; without, they stay and lose their parent_id.  Returns how many.
-CREATE FUNCTION @extschema@.delete_token(id bigint, cascade boolean)
+CREATE FUNCTION @extschema@.revoke_token(id bigint, cascade boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+BEGIN
+    IF cascade IS NULL THEN
+        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RETURN @extschema@._set_token_status(locked_id, 'inactive', cascade);
+END
+$$;
+
+CREATE FUNCTION @extschema@.activate_token(id bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+BEGIN
+    RETURN @extschema@._set_token_status(locked_id, 'active', false);
+END
+$$;
+
+-- With cascade, every token the token created (directly or not) is deleted
+-- too; without, they stay and lose their parent_id.  Returns how many.
+CREATE FUNCTION @extschema@.delete_token(id bigint, cascade boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
     deleted bigint;
 BEGIN
-    PERFORM @extschema@._lock_token(id);
     IF cascade IS NULL THEN
         RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     DELETE FROM @extschema@.tokens AS t
-    WHERE t.id IN (SELECT @extschema@._token_and_descendants(delete_token.id, cascade));
+    WHERE t.id IN (SELECT @extschema@._token_and_descendants(locked_id, cascade));
     GET DIAGNOSTICS deleted = ROW_COUNT;
-    UPDATE @extschema@.tokens AS t SET parent_id = NULL
-    WHERE t.parent_id = delete_token.id;
+    UPDATE @extschema@.tokens AS t SET parent_id = NULL WHERE t.parent_id = locked_id;
     RETURN deleted;
 END
 $$;
-
-CREATE FUNCTION @extschema@.delete_token(id bigint)
-RETURNS bigint
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT @extschema@.delete_token(id, false) $$;
 
 -- NULL removes the expiry: the token then never expires.
 CREATE FUNCTION @extschema@.set_token_expiry(id bigint, expires_at timestamptz)
@@ -794,9 +772,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
     new_expiry timestamptz := @extschema@._check_expiry(expires_at);
 BEGIN
-    PERFORM @extschema@._lock_token(id);
     UPDATE @extschema@.tokens AS t SET expires_at = new_expiry, updated_at = now()
     WHERE t.id = set_token_expiry.id;
     RETURN id;
@@ -809,9 +787,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
     new_description text := @extschema@._check_description(description);
 BEGIN
-    PERFORM @extschema@._lock_token(id);
     UPDATE @extschema@.tokens AS t SET description = new_description, updated_at = now()
     WHERE t.id = set_token_description.id;
     RETURN id;
@@ -824,13 +802,13 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
     new_labels text[];
 BEGIN
     IF labels IS NULL THEN
         RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     new_labels := @extschema@._check_labels(labels);
-    PERFORM @extschema@._lock_token(id);
     INSERT INTO @extschema@.token_labels (token_id, label)
     SELECT add_token_labels.id, l FROM unnest(new_labels) AS l
     ON CONFLICT DO NOTHING;
@@ -845,13 +823,13 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
     old_labels text[];
 BEGIN
     IF labels IS NULL THEN
         RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     old_labels := @extschema@._check_labels(labels);
-    PERFORM @extschema@._lock_token(id);
     DELETE FROM @extschema@.token_labels AS l
     WHERE l.token_id = remove_token_labels.id AND l.label = ANY (old_labels);
     UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = remove_token_labels.id;
@@ -867,10 +845,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
     token_org record;
     grants @extschema@.resolved_grant[];
 BEGIN
-    PERFORM @extschema@._lock_token(id);
     SELECT o.id, o.name INTO token_org
     FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
     WHERE t.id = set_token_permissions.id;
@@ -895,9 +873,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    locked_id bigint := @extschema@._lock_token(token_id);
     new_digest bytea;
 BEGIN
-    PERFORM @extschema@._lock_token(token_id);
     IF grace IS NULL THEN
         RAISE EXCEPTION 'grace must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -1029,9 +1007,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.token_info(text) IS
 'The token''s row of token_list as a check sees it now, or no row (PUBLIC: the token is the credential).';
 COMMENT ON FUNCTION @extschema@.revoke_token(bigint, boolean) IS
-'Makes a token inactive (with cascade, also every token it created); returns how many changed.';
-COMMENT ON FUNCTION @extschema@.revoke_token(bigint) IS
-'Makes a token inactive; returns how many changed (0 if it already was).';
+'Makes a token inactive (with cascade => true, also every token it created); returns how many changed (0 if it already was).';
 COMMENT ON FUNCTION @extschema@.revoke_token(text, boolean) IS
 'revoke_token, naming the token by its text (or its id in digits).';
 COMMENT ON FUNCTION @extschema@.activate_token(bigint) IS
@@ -1039,9 +1015,7 @@ COMMENT ON FUNCTION @extschema@.activate_token(bigint) IS
 COMMENT ON FUNCTION @extschema@.activate_token(text) IS
 'activate_token, naming the token by its text (or its id in digits).';
 COMMENT ON FUNCTION @extschema@.delete_token(bigint, boolean) IS
-'Deletes a token (with cascade, also every token it created); returns how many.';
-COMMENT ON FUNCTION @extschema@.delete_token(bigint) IS
-'Deletes a token; the tokens it created stay. Returns how many were deleted.';
+'Deletes a token (with cascade => true, also every token it created; else they stay, without parent_id); returns how many.';
 COMMENT ON FUNCTION @extschema@.delete_token(text, boolean) IS
 'delete_token, naming the token by its text (or its id in digits).';
 COMMENT ON FUNCTION @extschema@.set_token_expiry(bigint, timestamptz) IS

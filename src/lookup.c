@@ -8,11 +8,10 @@
  * state plus this session's own changes, whatever the isolation level, so
  * a revoke committed anywhere is in force at once (see check.c).
  *
- * Relations are found by name in schema influx_tokens once, and found again
- * after any relcache invalidation of one of them (the extension was dropped
- * and created again, say; cache.c owns the callback).  Column numbers below must match the
- * table definitions in src/influx_tokens--1.0.sql; later versions may only
- * append columns.
+ * Relations, and the columns read, are found by name in schema
+ * influx_tokens once, and found again after any relcache invalidation of
+ * one of them (the extension was dropped, created again or updated; cache.c
+ * owns the callback).  So the tables' column order does not matter here.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +21,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation_d.h"
 #include "utils/builtins.h"
@@ -32,29 +32,33 @@
 
 #define EXTENSION_SCHEMA "influx_tokens"
 
-/* influx_tokens.tokens (previous_*: since 1.1) */
-#define Anum_tokens_id			1
-#define Anum_tokens_org_id		2
-#define Anum_tokens_digest		3
-#define Anum_tokens_status		5
-#define Anum_tokens_expires_at	8
-#define Anum_tokens_previous_digest	10
-#define Anum_tokens_previous_valid_until 11
+/* The columns lookups read, by table; InvalidAttrNumber where a version lacks one. */
+typedef struct TokenColumns
+{
+	AttrNumber	id;
+	AttrNumber	org_id;
+	AttrNumber	digest;
+	AttrNumber	status;
+	AttrNumber	expires_at;
+	AttrNumber	previous_digest;	/* since 1.1 */
+	AttrNumber	previous_valid_until;	/* since 1.1 */
+} TokenColumns;
 
-/* influx_tokens.orgs */
-#define Anum_orgs_id			1
-#define Anum_orgs_name			2
+/* Columns of a table whose rows are found by name (orgs, buckets). */
+typedef struct NameColumns
+{
+	AttrNumber	id;
+	AttrNumber	scope;			/* buckets.org_id; InvalidAttrNumber for orgs */
+	AttrNumber	name;
+} NameColumns;
 
-/* influx_tokens.buckets */
-#define Anum_buckets_id			1
-#define Anum_buckets_org_id		2
-#define Anum_buckets_name		3
-
-/* influx_tokens.permissions */
-#define Anum_permissions_token_id		1
-#define Anum_permissions_action			2
-#define Anum_permissions_resource_type	3
-#define Anum_permissions_bucket_id		4
+typedef struct GrantColumns
+{
+	AttrNumber	token_id;
+	AttrNumber	action;
+	AttrNumber	resource_type;
+	AttrNumber	bucket_id;
+} GrantColumns;
 
 typedef struct ExtensionRelations
 {
@@ -68,6 +72,10 @@ typedef struct ExtensionRelations
 	Oid			buckets_name_index;
 	Oid			permissions;
 	Oid			permissions_token_index;
+	TokenColumns token_columns;
+	NameColumns org_columns;
+	NameColumns bucket_columns;
+	GrantColumns grant_columns;
 } ExtensionRelations;
 
 static ExtensionRelations relations = {false};
@@ -88,6 +96,56 @@ relation_in_schema(Oid namespace_oid, const char *name)
 						EXTENSION_SCHEMA, name),
 				 errhint("Is the extension influx_tokens installed in this database?")));
 	return relid;
+}
+
+/*
+ * column_of returns the number of a column of one of the extension's tables,
+ * or raises an error if it is missing; InvalidAttrNumber for an optional
+ * column that this version of the schema does not have.
+ */
+static AttrNumber
+column_of(Oid relid, const char *name, bool optional)
+{
+	AttrNumber	attnum = get_attnum(relid, name);
+
+	if (attnum == InvalidAttrNumber && !optional)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s.%s\" does not exist",
+						name, EXTENSION_SCHEMA, get_rel_name(relid)),
+				 errhint("Update the extension: ALTER EXTENSION influx_tokens UPDATE.")));
+	return attnum;
+}
+
+/*
+ * resolve_columns finds the columns lookups read, by name.
+ */
+static void
+resolve_columns(void)
+{
+	TokenColumns *t = &relations.token_columns;
+	GrantColumns *g = &relations.grant_columns;
+
+	t->id = column_of(relations.tokens, "id", false);
+	t->org_id = column_of(relations.tokens, "org_id", false);
+	t->digest = column_of(relations.tokens, "digest", false);
+	t->status = column_of(relations.tokens, "status", false);
+	t->expires_at = column_of(relations.tokens, "expires_at", false);
+	t->previous_digest = column_of(relations.tokens, "previous_digest", true);
+	t->previous_valid_until = column_of(relations.tokens, "previous_valid_until", true);
+
+	relations.org_columns.id = column_of(relations.orgs, "id", false);
+	relations.org_columns.scope = InvalidAttrNumber;
+	relations.org_columns.name = column_of(relations.orgs, "name", false);
+
+	relations.bucket_columns.id = column_of(relations.buckets, "id", false);
+	relations.bucket_columns.scope = column_of(relations.buckets, "org_id", false);
+	relations.bucket_columns.name = column_of(relations.buckets, "name", false);
+
+	g->token_id = column_of(relations.permissions, "token_id", false);
+	g->action = column_of(relations.permissions, "action", false);
+	g->resource_type = column_of(relations.permissions, "resource_type", false);
+	g->bucket_id = column_of(relations.permissions, "bucket_id", false);
 }
 
 /*
@@ -122,6 +180,7 @@ resolve_relations(void)
 	relations.permissions = relation_in_schema(namespace_oid, "permissions");
 	relations.permissions_token_index =
 		relation_in_schema(namespace_oid, "permissions_key");
+	resolve_columns();
 	relations.valid = true;
 }
 
@@ -143,6 +202,19 @@ void
 lookup_forget_relations(void)
 {
 	relations.valid = false;
+}
+
+/*
+ * latest_snapshot returns a registered snapshot of the newest committed
+ * state plus everything this session has changed so far, including the
+ * current command's changes (hence the command counter increment: a check
+ * in the same statement as the create_token that made the token sees it).
+ */
+static Snapshot
+latest_snapshot(void)
+{
+	CommandCounterIncrement();
+	return RegisterSnapshot(GetLatestSnapshot());
 }
 
 /*
@@ -172,18 +244,19 @@ load_grants(int64 token_id, Snapshot snapshot, int *ngrants)
 	HeapTuple	tuple;
 	int			capacity = 4;
 	TokenGrant *grants = palloc(capacity * sizeof(TokenGrant));
+	const GrantColumns *columns = &relations.grant_columns;
 
 	*ngrants = 0;
-	ScanKeyInit(&key, Anum_permissions_token_id, BTEqualStrategyNumber,
+	ScanKeyInit(&key, columns->token_id, BTEqualStrategyNumber,
 				F_INT8EQ, Int64GetDatum(token_id));
 	scan = systable_beginscan(rel, relations.permissions_token_index, true,
 							  snapshot, 1, &key);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
-		Datum		action = heap_getattr(tuple, Anum_permissions_action, desc, &isnull);
-		Datum		type = heap_getattr(tuple, Anum_permissions_resource_type, desc, &isnull);
-		Datum		bucket = heap_getattr(tuple, Anum_permissions_bucket_id, desc, &isnull);
+		Datum		action = heap_getattr(tuple, columns->action, desc, &isnull);
+		Datum		type = heap_getattr(tuple, columns->resource_type, desc, &isnull);
+		Datum		bucket = heap_getattr(tuple, columns->bucket_id, desc, &isnull);
 		text	   *action_text = DatumGetTextPP(action);
 		text	   *type_text = DatumGetTextPP(type);
 		TokenGrant	grant;
@@ -219,6 +292,7 @@ static bool
 read_token_row(Relation rel, Oid index, AttrNumber digest_attnum,
 			   bytea *digest, Snapshot snapshot, TokenRecord *record)
 {
+	const TokenColumns *columns = &relations.token_columns;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
@@ -235,17 +309,17 @@ read_token_row(Relation rel, Oid index, AttrNumber digest_attnum,
 		Datum		expires_at;
 
 		found = true;
-		record->id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_id, desc, &isnull));
-		record->org_id = DatumGetInt64(heap_getattr(tuple, Anum_tokens_org_id, desc, &isnull));
-		record->active = text_matches(heap_getattr(tuple, Anum_tokens_status, desc, &isnull),
+		record->id = DatumGetInt64(heap_getattr(tuple, columns->id, desc, &isnull));
+		record->org_id = DatumGetInt64(heap_getattr(tuple, columns->org_id, desc, &isnull));
+		record->active = text_matches(heap_getattr(tuple, columns->status, desc, &isnull),
 									  "active");
-		expires_at = heap_getattr(tuple, Anum_tokens_expires_at, desc, &isnull);
+		expires_at = heap_getattr(tuple, columns->expires_at, desc, &isnull);
 		record->has_expiry = !isnull;
 		record->expires_at = isnull ? 0 : DatumGetTimestampTz(expires_at);
 
-		if (digest_attnum == Anum_tokens_previous_digest)
+		if (digest_attnum == columns->previous_digest)
 		{
-			Datum		valid_until = heap_getattr(tuple, Anum_tokens_previous_valid_until,
+			Datum		valid_until = heap_getattr(tuple, columns->previous_valid_until,
 												   desc, &isnull);
 			TimestampTz until = isnull ? DT_NOBEGIN : DatumGetTimestampTz(valid_until);
 
@@ -276,17 +350,18 @@ lookup_token(const uint8 *digest)
 	TokenGrant *grants;
 
 	resolve_relations();
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	snapshot = latest_snapshot();
 
 	SET_VARSIZE(digest_value, VARHDRSZ + TOKEN_DIGEST_LENGTH);
 	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
 
 	rel = table_open(relations.tokens, AccessShareLock);
-	found = read_token_row(rel, relations.tokens_digest_index, Anum_tokens_digest,
+	found = read_token_row(rel, relations.tokens_digest_index,
+						   relations.token_columns.digest,
 						   digest_value, snapshot, &header);
 	if (!found && OidIsValid(relations.tokens_previous_digest_index))
 		found = read_token_row(rel, relations.tokens_previous_digest_index,
-							   Anum_tokens_previous_digest, digest_value, snapshot,
+							   relations.token_columns.previous_digest, digest_value, snapshot,
 							   &header);
 	table_close(rel, NoLock);
 	pfree(digest_value);
@@ -308,14 +383,13 @@ lookup_token(const uint8 *digest)
 }
 
 /*
- * lookup_id_by_name returns the id column of the row of rel whose name
- * column equals name (and, if scope_attnum is set, whose scope column equals
+ * lookup_id_by_name returns the id of the row of a table whose name column
+ * equals name (and, for a table with a scope column, whose scope equals
  * scope), through index; 0 if there is none.
  */
 static int64
-lookup_id_by_name(Oid relid, Oid index, AttrNumber id_attnum,
-				  AttrNumber scope_attnum, int64 scope,
-				  AttrNumber name_attnum, const char *name, size_t length)
+lookup_id_by_name(Oid relid, Oid index, const NameColumns *columns,
+				  int64 scope, const char *name, size_t length)
 {
 	Snapshot	snapshot;
 	Relation	rel;
@@ -326,15 +400,15 @@ lookup_id_by_name(Oid relid, Oid index, AttrNumber id_attnum,
 	int64		id = 0;
 	text	   *name_value;
 
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	snapshot = latest_snapshot();
 	name_value = cstring_to_text_with_len(name, (int) length);
 
 	rel = table_open(relid, AccessShareLock);
-	if (scope_attnum != InvalidAttrNumber)
-		ScanKeyInit(&keys[nkeys++], scope_attnum, BTEqualStrategyNumber,
+	if (columns->scope != InvalidAttrNumber)
+		ScanKeyInit(&keys[nkeys++], columns->scope, BTEqualStrategyNumber,
 					F_INT8EQ, Int64GetDatum(scope));
 	/* The index compares names under the column's (default) collation. */
-	ScanKeyEntryInitialize(&keys[nkeys++], 0, name_attnum,
+	ScanKeyEntryInitialize(&keys[nkeys++], 0, columns->name,
 						   BTEqualStrategyNumber, InvalidOid,
 						   DEFAULT_COLLATION_OID, F_TEXTEQ,
 						   PointerGetDatum(name_value));
@@ -344,7 +418,7 @@ lookup_id_by_name(Oid relid, Oid index, AttrNumber id_attnum,
 	{
 		bool		isnull;
 
-		id = DatumGetInt64(heap_getattr(tuple, id_attnum, RelationGetDescr(rel), &isnull));
+		id = DatumGetInt64(heap_getattr(tuple, columns->id, RelationGetDescr(rel), &isnull));
 	}
 	systable_endscan(scan);
 	table_close(rel, NoLock);
@@ -362,8 +436,7 @@ lookup_bucket_id(int64 org_id, const char *name, size_t length)
 {
 	resolve_relations();
 	return lookup_id_by_name(relations.buckets, relations.buckets_name_index,
-							 Anum_buckets_id, Anum_buckets_org_id, org_id,
-							 Anum_buckets_name, name, length);
+							 &relations.bucket_columns, org_id, name, length);
 }
 
 /*
@@ -375,6 +448,5 @@ lookup_org_id(const char *name, size_t length)
 {
 	resolve_relations();
 	return lookup_id_by_name(relations.orgs, relations.orgs_name_index,
-							 Anum_orgs_id, InvalidAttrNumber, 0,
-							 Anum_orgs_name, name, length);
+							 &relations.org_columns, 0, name, length);
 }

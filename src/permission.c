@@ -196,6 +196,14 @@ parse_permission(const char *text, size_t length, ParsedPermission *permission)
 					 errdetail("Only buckets can be granted one by one; other resource types are granted as a whole.")));
 		permission->bucket_name = slash + 1;
 		permission->bucket_name_length = resource_length - type_length - 1;
+		if (permission->bucket_name_length == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid permission \"%s\"",
+							value_for_message(text, length)),
+					 errdetail("The bucket name after \"buckets/\" is empty."),
+					 errhint("Write \"%s:buckets\" for every bucket of the organization.",
+							 action_name(permission->action))));
 		check_name("bucket", permission->bucket_name,
 				   permission->bucket_name_length);
 	}

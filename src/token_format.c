@@ -157,16 +157,6 @@ token_is_well_formed(const char *token, size_t length)
 }
 
 /*
- * Imported tokens (InfluxDB 2's 88-character tokens, InfluxDB 3's apiv3_
- * tokens, or any secret an installation chose) have no checksum.  What a
- * check can still reject without a lookup: anything shorter or longer than
- * a secret can sensibly be, and anything with characters outside printable
- * ASCII (spaces and control characters included).
- */
-#define IMPORTED_TOKEN_MIN_LENGTH 16
-#define IMPORTED_TOKEN_MAX_LENGTH 512
-
-/*
  * token_is_importable says whether a string could be an imported token.
  */
 bool

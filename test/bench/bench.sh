@@ -4,7 +4,7 @@
 #
 #   bash test/bench/bench.sh            # as root on Debian 12 (installs, builds)
 #
-# It starts a throwaway cluster (pg_virtualenv), builds databases with 10,000
+# It starts a throwaway cluster (pg_virtualenv -t: private), builds databases with 10,000
 # and 1,000,000 tokens (setup.sql) and measures, for influx_tokens and both
 # baselines (an inlined SQL function and a PL/pgSQL function):
 #   1. in-backend checks/s of one hot token, next to the same loop calling a
@@ -29,7 +29,7 @@ if [ "${1:-}" != "--inside" ]; then
 	bash "$root/test/install-deps.sh"
 	make -s -C "$root" >/dev/null
 	make -s -C "$root" install >/dev/null
-	exec pg_virtualenv -o shared_buffers=1GB -o max_connections=20 -o fsync=off \
+	exec pg_virtualenv -t -o shared_buffers=1GB -o max_connections=20 -o fsync=off \
 		-o synchronous_commit=off -o shared_preload_libraries=influx_tokens bash "$0" --inside
 fi
 

@@ -6,4 +6,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 (cd "$root/examples/frontend" && npm ci --no-audit --no-fund --silent)
 (cd "$root/test/e2e" && npm ci --no-audit --no-fund --silent)
-pg_virtualenv node --test --test-reporter=tap "$root/test/e2e/"
+# -t: a private cluster, so a leftover 15/regress cluster cannot get in the way.
+pg_virtualenv -t node --test --test-reporter=tap "$root/test/e2e/"

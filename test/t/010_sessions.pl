@@ -112,6 +112,8 @@ is(check('rr', 'write', 'metrics'), 't', 'token works inside a repeatable read t
 $id = token_id('rr');
 $node->safe_psql('postgres', "SELECT influx_tokens.revoke_token($id)");
 is(check('rr', 'write', 'metrics'), 'f', 'revoke is in force inside an older repeatable read snapshot');
+is($checker->query_safe(q{SELECT i.status FROM handed_out h, influx_tokens.token_info(h.token) i WHERE h.name = 'rr'}),
+	'inactive', 'token_info says what token_check says, inside the same older snapshot');
 $checker->query_safe('COMMIT');
 
 $checker->quit;

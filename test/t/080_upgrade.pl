@@ -1,7 +1,8 @@
-# ALTER EXTENSION influx_tokens UPDATE from 1.0 to 1.1 on a database with
-# live tokens: they keep working (also in a session that was connected and
-# had them cached), the new features become available, privileges stay
-# least-privilege, and the result is the same as a fresh 1.1 install.
+# ALTER EXTENSION influx_tokens UPDATE from 1.0 to 1.1 to 1.2, and from 1.1
+# to 1.2, on databases with live tokens: they keep working (also in a
+# session that was connected and had them cached), the new features become
+# available, privileges stay least-privilege, and every path gives the same
+# objects as a fresh install of the current version.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -11,10 +12,10 @@ use Test::More;
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init;
 $node->start;
-$node->safe_psql('postgres', 'CREATE DATABASE old; CREATE DATABASE fresh');
+$node->safe_psql('postgres', 'CREATE DATABASE old; CREATE DATABASE mid; CREATE DATABASE fresh');
 
 $node->safe_psql('old', q{
-	CREATE EXTENSION influx_tokens VERSION '1.0' CASCADE;
+	CREATE EXTENSION influx_tokens VERSION '1.0';
 	SELECT influx_tokens.create_org('acme');
 	SELECT influx_tokens.create_bucket('acme', 'metrics');
 	SELECT influx_tokens.create_bucket('acme', 'logs');
@@ -38,7 +39,7 @@ is($before, 'admin=true/true,revoked=false/false,writer=true/false', 'answers un
 my $session = $node->background_psql('old');
 is($session->query_safe($checks), $before, 'a live session has the tokens cached');
 
-$node->safe_psql('old', 'ALTER EXTENSION influx_tokens UPDATE');
+$node->safe_psql('old', "ALTER EXTENSION influx_tokens UPDATE TO '1.1'");
 is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'influx_tokens'}), '1.1',
 	'updated to 1.1');
 is($node->safe_psql('old', $checks), $before, 'every token answers the same after the update');
@@ -68,25 +69,76 @@ is($node->safe_psql('old', q{
 	  . 'influx_tokens.token_check(text,text,text,text), influx_tokens.token_info(text)',
 	'PUBLIC may execute exactly the checks, token_info and create_token_as');
 
-# An updated database has the same objects as a fresh install.
-$node->safe_psql('fresh', 'CREATE EXTENSION influx_tokens CASCADE');
+# On to 1.2: the same answers, also in the live session, and 1.2's fixes.
+$node->safe_psql('old', 'ALTER EXTENSION influx_tokens UPDATE');
+is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'influx_tokens'}), '1.2',
+	'updated to 1.2');
+is($node->safe_psql('old', $checks), $before, 'every token answers the same after the update to 1.2');
+is($session->query_safe($checks), $before, 'also in the session connected before both updates');
+is($node->safe_psql('old', q{
+	SELECT influx_tokens.revoke_token(token) || '/' || influx_tokens.activate_token(token)
+	FROM handed_out WHERE name = 'revoked'}), '0/1', 'an old token is managed by its text and says what changed');
+is($node->safe_psql('old', q{
+	SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.objid
+	WHERE d.classid = 'pg_extension'::regclass AND d.refclassid = 'pg_extension'::regclass
+	  AND e.extname = 'influx_tokens'}), '0', 'pgcrypto is no longer required');
+is($node->safe_psql('old', q{
+	SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p
+	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')}),
+	'influx_tokens.create_token_as(text,text[],text,text[],timestamp with time zone), '
+	  . 'influx_tokens.create_token_as_with_id(text,text[],text,text[],timestamp with time zone), '
+	  . 'influx_tokens.token_allows(text,text), influx_tokens.token_check(text,text,text), '
+	  . 'influx_tokens.token_check(text,text,text,text), influx_tokens.token_info(text)',
+	'PUBLIC may execute exactly the checks, token_info and create_token_as (both forms)');
+
+# A grant an administrator made survives the update of the function it is on.
+$node->safe_psql('mid', q{
+	CREATE EXTENSION influx_tokens VERSION '1.1';
+	CREATE ROLE upgrade_admin;
+	GRANT EXECUTE ON FUNCTION influx_tokens.revoke_token(bigint), influx_tokens.set_token_expiry(bigint, timestamptz)
+	TO upgrade_admin;
+	ALTER EXTENSION influx_tokens UPDATE;});
+is($node->safe_psql('mid', q{
+	SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY 1) FROM pg_proc p
+	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('upgrade_admin', p.oid, 'EXECUTE')
+	  AND NOT has_function_privilege('public', p.oid, 'EXECUTE')}),
+	'influx_tokens.revoke_token(bigint,boolean), influx_tokens.set_token_expiry(bigint,timestamp with time zone)',
+	'EXECUTE granted to a role on a function 1.2 recreates is granted again');
+$node->safe_psql('mid', q{
+	REVOKE ALL ON FUNCTION influx_tokens.revoke_token(bigint, boolean), influx_tokens.set_token_expiry(bigint, timestamptz)
+	FROM upgrade_admin;
+	DROP ROLE upgrade_admin;});
+
+# Every updated database has the same objects as a fresh install.
+$node->safe_psql('fresh', 'CREATE EXTENSION influx_tokens');
 my $objects = q{
 	SELECT string_agg(x, E'\n' ORDER BY x) FROM (
 	  SELECT p.oid::regprocedure::text || ' ' || p.prosecdef || ' ' || coalesce(array_to_string(p.proconfig, ','), '')
-	         || ' ' || coalesce(array_to_string(p.proacl, ','), '') AS x
+	         || ' ' || p.prorettype::regtype::text || ' ' || p.provolatile::text || ' ' || p.proisstrict::text
+	         || ' ' || coalesce(array_to_string(p.proacl, ','), '') || ' ' || md5(p.prosrc)
+	         || ' ' || coalesce(obj_description(p.oid, 'pg_proc'), '') AS x
 	  FROM pg_proc p WHERE p.pronamespace = 'influx_tokens'::regnamespace
 	  UNION ALL
-	  SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+	  SELECT c.relname || '.' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
 	  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
 	  WHERE c.relnamespace = 'influx_tokens'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
 	  UNION ALL
 	  SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'influx_tokens'::regnamespace
 	  UNION ALL
+	  SELECT c.relname || ' ' || pg_get_viewdef(c.oid) || coalesce(obj_description(c.oid, 'pg_class'), '')
+	  FROM pg_class c WHERE c.relnamespace = 'influx_tokens'::regnamespace AND c.relkind = 'v'
+	  UNION ALL
+	  SELECT indexrelid::regclass::text || ' ' || pg_get_indexdef(indexrelid) FROM pg_index
+	  WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'influx_tokens'::regnamespace)
+	  UNION ALL
 	  SELECT tgname || ' on ' || tgrelid::regclass::text || ' ' || tgenabled::text FROM pg_trigger
 	  WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'influx_tokens'::regnamespace) AND NOT tgisinternal
 	) s};
-is($node->safe_psql('old', $objects), $node->safe_psql('fresh', $objects),
-	'functions, columns, constraints and triggers match a fresh 1.1 install');
+my $fresh_objects = $node->safe_psql('fresh', $objects);
+is($node->safe_psql('old', $objects), $fresh_objects,
+	'1.0 -> 1.1 -> 1.2: functions, columns, constraints, views, indexes and triggers match a fresh install');
+is($node->safe_psql('mid', $objects), $fresh_objects,
+	'1.1 -> 1.2: the same objects as a fresh install');
 
 # The updated database survives pg_dump / pg_restore with the new columns.
 my $dump = $node->basedir . '/old.dump';

@@ -1,0 +1,1231 @@
+/*
+ * influx_tokens 1.1 -> 1.2: a release users can trust.
+ *
+ * - management functions report what they did (a count or the token's id)
+ *   instead of void, and each has an overload naming the token by its text,
+ *   so a token is never quoted back by a type error;
+ * - create_token_with_id, create_token_as_with_id, rotate_token_with_id
+ *   return the id with the token;
+ * - token_info is C: it sees what token_check sees, and reads usage for one
+ *   token instead of all;
+ * - argument validation moved to C building blocks (src/manage.c): NULL is
+ *   22004 everywhere, errors carry no internal context, array arguments
+ *   are bounded;
+ * - token_list shows 'expired', updated_at, the InfluxDB id and the grace
+ *   period of a rotated secret, ordered by id; usage counters per database;
+ * - tokens.parent_id is no longer a foreign key (pg_dump warned about a
+ *   circular reference); delete_token clears it in the children it keeps;
+ * - pgcrypto is no longer required (nothing used it);
+ * - every C entry point follows one naming rule (influx_tokens_ + SQL name).
+ *
+ * Functions whose result type changes are dropped and created again;
+ * EXECUTE granted on them to roles other than PUBLIC is saved first and
+ * granted again at the end.
+ */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION influx_tokens UPDATE TO '1.2'" to load this file. \quit
+
+-- Grants an administrator made on the extension's functions, kept for the
+-- end of this script (a setting local to the ALTER EXTENSION transaction).
+SELECT pg_catalog.set_config('influx_tokens_upgrade.function_grants', COALESCE((
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'function', pg_catalog.format('@extschema@.%I(%s)', p.proname,
+                                             pg_catalog.oidvectortypes(p.proargtypes)),
+               'grantee', a.grantee::pg_catalog.regrole::pg_catalog.text))
+    FROM pg_catalog.pg_proc AS p, pg_catalog.aclexplode(p.proacl) AS a
+    WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+      AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+      AND a.grantee OPERATOR(pg_catalog.<>) 0
+      AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'), '[]')::pg_catalog.text, true);
+
+-- parent_id is a plain column from now on (see the install script).
+ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_parent_id_fkey;
+
+
+-- Functions that go, or whose result type changes.
+DROP FUNCTION @extschema@._require(anyelement, text);
+DROP FUNCTION @extschema@._resolve_permissions(bigint, text, text[]);
+DROP FUNCTION @extschema@._normalize_labels(text[]);
+DROP FUNCTION @extschema@._parse_permission(text);
+DROP FUNCTION @extschema@._looks_like_token(text);
+DROP FUNCTION @extschema@._set_token_status(bigint, text);
+DROP FUNCTION @extschema@._token_id_by_secret(text);
+DROP FUNCTION @extschema@._insert_token(bigint, text, bytea, text[], text, text[], timestamptz, bigint, text);
+DROP FUNCTION @extschema@._create_token(bigint, text, text[], text, text[], timestamptz, bigint);
+DROP FUNCTION @extschema@._check_description(text);
+DROP FUNCTION @extschema@._check_expiry(timestamptz);
+DROP FUNCTION @extschema@._lock_token(bigint);
+DROP FUNCTION @extschema@._check_name(text, text);
+DROP FUNCTION @extschema@._usage_save();
+DROP FUNCTION @extschema@.rename_org(text, text);
+DROP FUNCTION @extschema@.drop_org(text, boolean);
+DROP FUNCTION @extschema@.rename_bucket(text, text, text);
+DROP FUNCTION @extschema@.drop_bucket(text, text);
+DROP FUNCTION @extschema@.token_info(text);
+DROP FUNCTION @extschema@.revoke_token(bigint);
+DROP FUNCTION @extschema@.revoke_token(bigint, boolean);
+DROP FUNCTION @extschema@.activate_token(bigint);
+DROP FUNCTION @extschema@.delete_token(bigint);
+DROP FUNCTION @extschema@.delete_token(bigint, boolean);
+DROP FUNCTION @extschema@.set_token_expiry(bigint, timestamptz);
+DROP FUNCTION @extschema@.set_token_description(bigint, text);
+DROP FUNCTION @extschema@.add_token_labels(bigint, text[]);
+DROP FUNCTION @extschema@.remove_token_labels(bigint, text[]);
+DROP FUNCTION @extschema@.set_token_permissions(bigint, text[]);
+
+
+/*
+ * Every backend caches tokens and buckets (src/cache.c).  Any change to a
+ * table a check reads clears the changing backend's cache at once and, when
+ * the transaction commits, every other backend's (and hot standbys', through
+ * the WAL).  ENABLE ALWAYS keeps them firing under
+ * session_replication_role = replica; the apply worker of logical
+ * replication fires no statement-level trigger at all (see README).
+ */
+CREATE OR REPLACE FUNCTION @extschema@._invalidate_cache()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'influx_tokens__invalidate_cache'
+LANGUAGE C;
+
+------------------------------------------------------------------------------
+-- C building blocks (src/manage.c, src/usage.c).  Not callable by PUBLIC.
+-- Each raises the error a caller sees, naming the argument, and never
+-- quotes a token.
+------------------------------------------------------------------------------
+
+-- A grant in the form the tables store it, with the permission string it
+-- came from (for messages).
+CREATE TYPE @extschema@.resolved_grant AS (
+    action        text,
+    resource_type text,
+    bucket_id     bigint,
+    permission    text
+);
+
+CREATE OR REPLACE FUNCTION @extschema@._generate_token()
+RETURNS text
+AS 'MODULE_PATHNAME', 'influx_tokens__generate_token'
+LANGUAGE C VOLATILE STRICT;
+
+-- The SHA-256 of a token that checks would accept; an error for anything else.
+CREATE OR REPLACE FUNCTION @extschema@._token_digest(token text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'influx_tokens__token_digest'
+LANGUAGE C IMMUTABLE;
+
+-- The digest to store for an imported token: of its plaintext, or taken
+-- from InfluxDB 2.9's "$influxdb2-sha256$..." form.
+CREATE OR REPLACE FUNCTION @extschema@._import_digest(token text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'influx_tokens__import_digest'
+LANGUAGE C IMMUTABLE;
+
+-- The token an administrator means: a secret, or an id written in digits
+-- (at most 15, shorter than any secret); an error if there is none.
+CREATE OR REPLACE FUNCTION @extschema@._token_ref(token text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__token_ref'
+LANGUAGE C VOLATILE;
+
+-- A token that may create tokens now (active, unexpired by the clock): its
+-- id, its organization, and until when its secret is valid (the expiry, or
+-- the end of the grace period of a rotated secret).  An error for any other.
+CREATE OR REPLACE FUNCTION @extschema@._parent_token(token text,
+    OUT id bigint, OUT org_id bigint, OUT valid_until timestamptz)
+AS 'MODULE_PATHNAME', 'influx_tokens__parent_token'
+LANGUAGE C VOLATILE;
+
+-- Does the token hold this grant (as token_allows decides, on ids)?
+CREATE OR REPLACE FUNCTION @extschema@._token_holds(token text, wanted @extschema@.resolved_grant)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens__token_holds'
+LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@._org_id(org text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__org_id'
+LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@._bucket_id(org_id bigint, org text, bucket text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__bucket_id'
+LANGUAGE C VOLATILE;
+
+-- The grants a permission array stands for, bucket names resolved to ids
+-- in the organization once, duplicates removed.
+CREATE OR REPLACE FUNCTION @extschema@._resolve_permissions(org_id bigint, org text, permissions text[])
+RETURNS @extschema@.resolved_grant[]
+AS 'MODULE_PATHNAME', 'influx_tokens__resolve_permissions'
+LANGUAGE C VOLATILE;
+
+-- Validated labels ('{}' for NULL), duplicates removed.
+CREATE OR REPLACE FUNCTION @extschema@._check_labels(labels text[])
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'influx_tokens__check_labels'
+LANGUAGE C IMMUTABLE;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_description(description text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'influx_tokens__check_description'
+LANGUAGE C IMMUTABLE;
+
+-- An expiry must lie in the future of the clock, as checks read the clock.
+CREATE OR REPLACE FUNCTION @extschema@._check_expiry(expires_at timestamptz)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'influx_tokens__check_expiry'
+LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@._check_name(kind text, name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'influx_tokens__check_name'
+LANGUAGE C IMMUTABLE;
+
+CREATE OR REPLACE FUNCTION @extschema@._for_message(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'influx_tokens__for_message'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Usage counters of one token in this database (src/usage.c): NULL
+-- counters unless the library is preloaded.
+CREATE OR REPLACE FUNCTION @extschema@._token_usage(token_id bigint,
+    OUT last_used_at timestamptz, OUT checks_allowed bigint, OUT checks_denied bigint)
+AS 'MODULE_PATHNAME', 'influx_tokens__token_usage'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE OR REPLACE FUNCTION @extschema@._usage_prune(live_ids bigint[])
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__usage_prune'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE OR REPLACE FUNCTION @extschema@._usage_save()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens__usage_save'
+LANGUAGE C VOLATILE STRICT;
+
+------------------------------------------------------------------------------
+-- Views: what administrators read.  No secret material in any of them.
+------------------------------------------------------------------------------
+
+/*
+ * status is what a check sees: 'expired' for an active token past its
+ * expiry (the stored status stays 'active').  previous_secret_valid_until
+ * is set while a rotated-out secret is in its grace period.
+ */
+CREATE OR REPLACE VIEW @extschema@.token_list AS
+SELECT t.id,
+       o.name AS org,
+       t.description,
+       CASE WHEN t.status OPERATOR(pg_catalog.=) 'active'
+                 AND t.expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()
+            THEN 'expired' ELSE t.status END AS status,
+       ARRAY(SELECT l.label
+             FROM @extschema@.token_labels AS l
+             WHERE l.token_id OPERATOR(pg_catalog.=) t.id
+             ORDER BY l.label) AS labels,
+       ARRAY(SELECT pg_catalog.concat(p.action, ':', p.resource_type, '/' OPERATOR(pg_catalog.||) b.name)
+             FROM @extschema@.permissions AS p
+             LEFT JOIN @extschema@.buckets AS b ON b.id OPERATOR(pg_catalog.=) p.bucket_id
+             WHERE p.token_id OPERATOR(pg_catalog.=) t.id
+             ORDER BY 1) AS permissions,
+       t.created_at,
+       t.expires_at,
+       t.parent_id,
+       u.last_used_at,
+       u.checks_allowed,
+       u.checks_denied,
+       t.updated_at,
+       t.influx_id,
+       CASE WHEN t.previous_valid_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()
+            THEN t.previous_valid_until END AS previous_secret_valid_until
+FROM @extschema@.tokens AS t
+JOIN @extschema@.orgs AS o ON o.id OPERATOR(pg_catalog.=) t.org_id
+CROSS JOIN LATERAL @extschema@._token_usage(t.id) AS u
+ORDER BY t.id;
+
+COMMENT ON VIEW @extschema@.token_list IS
+'Every token: organization, description, status as a check sees it (active, inactive or expired), labels, permissions, expiry, parent, usage counters (NULL unless preloaded), InfluxDB id, rotation grace. Never a secret or digest.';
+
+COMMENT ON VIEW @extschema@.bucket_list IS
+'Every bucket with its organization and InfluxDB id.';
+
+COMMENT ON VIEW @extschema@.org_list IS
+'Every organization with its InfluxDB id.';
+
+------------------------------------------------------------------------------
+-- Internal helpers in SQL.
+------------------------------------------------------------------------------
+
+/*
+ * Locks a token's row for a change and returns its id, or raises the error
+ * for a bad id.  FOR NO KEY UPDATE: it does not wait for a transaction that
+ * merely holds a foreign-key lock on the row (a child being created), so
+ * nobody holding the token can stall its revocation.
+ */
+CREATE OR REPLACE FUNCTION @extschema@._lock_token(id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__lock_token'
+LANGUAGE C VOLATILE;
+
+/*
+ * Stores a token by its digest with its resolved grants and its labels, in
+ * one statement; every argument is validated by the caller.  Returns its id.
+ */
+CREATE OR REPLACE FUNCTION @extschema@._insert_token(
+    org_id bigint, digest bytea, grants @extschema@.resolved_grant[], description text,
+    labels text[], expires_at timestamptz, parent_id bigint, influx_id text)
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH new_token AS (
+        INSERT INTO @extschema@.tokens (org_id, digest, description, expires_at, parent_id, influx_id)
+        VALUES (org_id, digest, description, expires_at, parent_id, influx_id)
+        RETURNING id
+    ), new_grants AS (
+        INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
+        SELECT n.id, g.action, g.resource_type, g.bucket_id FROM new_token AS n, unnest(grants) AS g
+    ), new_labels AS (
+        INSERT INTO @extschema@.token_labels (token_id, label)
+        SELECT n.id, l FROM new_token AS n, unnest(labels) AS l
+    )
+    SELECT n.id FROM new_token AS n
+$$;
+
+/*
+ * What revoking and reactivating write: the status of a locked token and,
+ * with cascade, of its descendants, once each.  Returns how many changed; a
+ * NOTICE says when the token itself already had the status.
+ */
+CREATE OR REPLACE FUNCTION @extschema@._set_token_status(id bigint, status text, cascade boolean)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed bigint;
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.tokens AS t
+               WHERE t.id = _set_token_status.id AND t.status = _set_token_status.status) THEN
+        RAISE NOTICE 'token % is already %', id, status;
+    END IF;
+    UPDATE @extschema@.tokens AS t SET status = _set_token_status.status, updated_at = now()
+    WHERE t.id IN (SELECT @extschema@._token_and_descendants(_set_token_status.id, cascade))
+      AND t.status <> _set_token_status.status;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Organizations and buckets.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.create_org(name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_name text := @extschema@._check_name('organization', name);
+    new_id bigint;
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.orgs AS o WHERE o.name = new_name) THEN
+        RAISE EXCEPTION 'organization "%" already exists', @extschema@._for_message(new_name)
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    INSERT INTO @extschema@.orgs (name) VALUES (new_name) RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.rename_org(name text, new_name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint := @extschema@._org_id(name);
+    checked_name text := @extschema@._check_name('organization', new_name);
+BEGIN
+    IF checked_name <> rename_org.name THEN
+        IF EXISTS (SELECT FROM @extschema@.orgs AS o WHERE o.name = checked_name) THEN
+            RAISE EXCEPTION 'organization "%" already exists', @extschema@._for_message(checked_name)
+                USING ERRCODE = 'unique_violation';
+        END IF;
+        UPDATE @extschema@.orgs AS o SET name = checked_name WHERE o.id = target_org_id;
+    END IF;
+    RETURN target_org_id;
+END
+$$;
+
+-- Dropping an organization with buckets or tokens needs cascade => true.
+CREATE OR REPLACE FUNCTION @extschema@.drop_org(name text, cascade boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint := @extschema@._org_id(name);
+BEGIN
+    IF cascade IS NULL THEN
+        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM FROM @extschema@.orgs AS o WHERE o.id = target_org_id FOR UPDATE;
+    IF NOT cascade AND
+       (EXISTS (SELECT FROM @extschema@.buckets AS b WHERE b.org_id = target_org_id) OR
+        EXISTS (SELECT FROM @extschema@.tokens AS t WHERE t.org_id = target_org_id)) THEN
+        RAISE EXCEPTION 'organization "%" still has buckets or tokens', @extschema@._for_message(name)
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Use drop_org(name, cascade => true) to drop them too.';
+    END IF;
+    DELETE FROM @extschema@.orgs AS o WHERE o.id = target_org_id;
+    RETURN target_org_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.create_bucket(org text, name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint := @extschema@._org_id(org);
+    new_name text := @extschema@._check_name('bucket', name);
+    new_id bigint;
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.buckets AS b
+               WHERE b.org_id = target_org_id AND b.name = new_name) THEN
+        RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
+            @extschema@._for_message(new_name), @extschema@._for_message(org)
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    INSERT INTO @extschema@.buckets (org_id, name) VALUES (target_org_id, new_name)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+-- Grants on the bucket follow it to its new name.
+CREATE OR REPLACE FUNCTION @extschema@.rename_bucket(org text, name text, new_name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint := @extschema@._org_id(org);
+    target_bucket_id bigint := @extschema@._bucket_id(target_org_id, org, name);
+    checked_name text := @extschema@._check_name('bucket', new_name);
+BEGIN
+    IF checked_name <> rename_bucket.name THEN
+        IF EXISTS (SELECT FROM @extschema@.buckets AS b
+                   WHERE b.org_id = target_org_id AND b.name = checked_name) THEN
+            RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
+                @extschema@._for_message(checked_name), @extschema@._for_message(org)
+                USING ERRCODE = 'unique_violation';
+        END IF;
+        UPDATE @extschema@.buckets AS b SET name = checked_name WHERE b.id = target_bucket_id;
+    END IF;
+    RETURN target_bucket_id;
+END
+$$;
+
+-- Grants on the bucket go with it; a new bucket of the same name is not granted.
+CREATE OR REPLACE FUNCTION @extschema@.drop_bucket(org text, name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_bucket_id bigint := @extschema@._bucket_id(@extschema@._org_id(org), org, name);
+BEGIN
+    DELETE FROM @extschema@.buckets AS b WHERE b.id = target_bucket_id;
+    RETURN target_bucket_id;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.create_org(text) IS
+'Creates an organization; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.rename_org(text, text) IS
+'Renames an organization; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.drop_org(text, boolean) IS
+'Drops an organization; with cascade => true also its buckets and tokens. Returns its id.';
+
+COMMENT ON FUNCTION @extschema@.create_bucket(text, text) IS
+'Creates a bucket in an organization; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.rename_bucket(text, text, text) IS
+'Renames a bucket; grants on it follow. Returns its id.';
+
+COMMENT ON FUNCTION @extschema@.drop_bucket(text, text) IS
+'Drops a bucket and every grant on it. Returns its id.';
+
+------------------------------------------------------------------------------
+-- Creating tokens.  The token's text is returned once and stored nowhere.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.create_token_with_id(
+    org text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL,
+    OUT id bigint,
+    OUT token text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint := @extschema@._org_id(org);
+    grants @extschema@.resolved_grant[] := @extschema@._resolve_permissions(target_org_id, org, permissions);
+    clean_description text := @extschema@._check_description(description);
+    clean_labels text[] := @extschema@._check_labels(labels);
+    clean_expiry timestamptz := @extschema@._check_expiry(expires_at);
+    new_digest bytea;
+BEGIN
+    token := @extschema@._generate_token();
+    new_digest := @extschema@._token_digest(token);
+    id := @extschema@._insert_token(target_org_id, new_digest, grants, clean_description,
+                                    clean_labels, clean_expiry, NULL, NULL);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.create_token(
+    org text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.token
+    FROM @extschema@.create_token_with_id(org, permissions, description, labels, expires_at) AS c
+$$;
+
+/*
+ * A token creates a token.  The parent must be usable now and hold
+ * write:authorizations, and every permission asked for, resolved to ids
+ * once, must be held by the parent (InfluxDB's no-escalation rule).  The
+ * child is in the parent's organization, records its parent, and expires no
+ * later than the parent's secret stays valid (its expiry, or the end of the
+ * grace period of a rotated secret); by default exactly then.  These rules
+ * hold at creation: a later change to the parent does not change the child.
+ * Callable by PUBLIC: the parent token is the credential.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.create_token_as_with_id(
+    parent_token text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL,
+    OUT id bigint,
+    OUT token text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parent record;
+    grants @extschema@.resolved_grant[];
+    wanted @extschema@.resolved_grant;
+    child_expiry timestamptz;
+    new_digest bytea;
+BEGIN
+    parent := @extschema@._parent_token(parent_token);
+    IF NOT @extschema@._token_holds(parent_token, ROW('write', 'authorizations', NULL, NULL)::@extschema@.resolved_grant) THEN
+        RAISE EXCEPTION 'parent token does not hold write:authorizations'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    grants := @extschema@._resolve_permissions(parent.org_id, NULL, permissions);
+    FOREACH wanted IN ARRAY grants LOOP
+        IF NOT @extschema@._token_holds(parent_token, wanted) THEN
+            RAISE EXCEPTION 'permission "%" is not held by the parent token',
+                @extschema@._for_message(wanted.permission)
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+
+    child_expiry := @extschema@._check_expiry(expires_at);
+    IF parent.valid_until IS NOT NULL THEN
+        IF child_expiry IS NULL THEN
+            child_expiry := parent.valid_until;
+        ELSIF child_expiry > parent.valid_until THEN
+            RAISE EXCEPTION 'expiry time % is later than the parent token''s validity', child_expiry
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('The parent token is valid until %s.', parent.valid_until);
+        END IF;
+    END IF;
+
+    token := @extschema@._generate_token();
+    new_digest := @extschema@._token_digest(token);
+    id := @extschema@._insert_token(parent.org_id, new_digest, grants,
+                                    @extschema@._check_description(description),
+                                    @extschema@._check_labels(labels), child_expiry, parent.id, NULL);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.create_token_as(
+    parent_token text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.token
+    FROM @extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at) AS c
+$$;
+
+COMMENT ON FUNCTION @extschema@.create_token_with_id(text, text[], text, text[], timestamptz) IS
+'Creates a token; returns its id and its text, which is shown this once and stored only as a digest.';
+
+COMMENT ON FUNCTION @extschema@.create_token(text, text[], text, text[], timestamptz) IS
+'Creates a token; returns its text, which is shown this once and stored only as a digest.';
+
+COMMENT ON FUNCTION @extschema@.create_token_as_with_id(text, text[], text, text[], timestamptz) IS
+'A token with write:authorizations creates a token with a subset of its own permissions (PUBLIC); returns id and text.';
+
+COMMENT ON FUNCTION @extschema@.create_token_as(text, text[], text, text[], timestamptz) IS
+'A token with write:authorizations creates a token with a subset of its own permissions (PUBLIC); returns its text.';
+
+------------------------------------------------------------------------------
+-- Inspecting and changing tokens.  Each change takes the token's id; each
+-- has an overload taking the token's text (or an id in digits), so that a
+-- token passed by mistake is never quoted back by a type error.
+------------------------------------------------------------------------------
+
+-- The token's row of token_list, or no row for an unknown token; it sees
+-- what token_check sees (the latest committed state and the session's own
+-- changes).  Callable by PUBLIC: the token is the credential.
+CREATE OR REPLACE FUNCTION @extschema@.token_info(token text)
+RETURNS TABLE (id bigint, org text, description text, status text, labels text[],
+               permissions text[], created_at timestamptz, expires_at timestamptz,
+               parent_id bigint, last_used_at timestamptz, checks_allowed bigint,
+               checks_denied bigint, updated_at timestamptz, influx_id text,
+               previous_secret_valid_until timestamptz)
+AS 'MODULE_PATHNAME', 'influx_tokens_token_info'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- Revocation and reactivation only flip the status; the token keeps its
+-- grants.  With cascade, every token it created (directly or not) too.
+CREATE OR REPLACE FUNCTION @extschema@.revoke_token(id bigint, cascade boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+BEGIN
+    IF cascade IS NULL THEN
+        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RETURN @extschema@._set_token_status(locked_id, 'inactive', cascade);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.activate_token(id bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+BEGIN
+    RETURN @extschema@._set_token_status(locked_id, 'active', false);
+END
+$$;
+
+-- With cascade, every token the token created (directly or not) is deleted
+-- too; without, they stay and lose their parent_id.  Returns how many.
+CREATE OR REPLACE FUNCTION @extschema@.delete_token(id bigint, cascade boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    deleted bigint;
+BEGIN
+    IF cascade IS NULL THEN
+        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    DELETE FROM @extschema@.tokens AS t
+    WHERE t.id IN (SELECT @extschema@._token_and_descendants(locked_id, cascade));
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    UPDATE @extschema@.tokens AS t SET parent_id = NULL WHERE t.parent_id = locked_id;
+    RETURN deleted;
+END
+$$;
+
+-- NULL removes the expiry: the token then never expires.
+CREATE OR REPLACE FUNCTION @extschema@.set_token_expiry(id bigint, expires_at timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    new_expiry timestamptz := @extschema@._check_expiry(expires_at);
+BEGIN
+    UPDATE @extschema@.tokens AS t SET expires_at = new_expiry, updated_at = now()
+    WHERE t.id = set_token_expiry.id;
+    RETURN id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.set_token_description(id bigint, description text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    new_description text := @extschema@._check_description(description);
+BEGIN
+    UPDATE @extschema@.tokens AS t SET description = new_description, updated_at = now()
+    WHERE t.id = set_token_description.id;
+    RETURN id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.add_token_labels(id bigint, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    new_labels text[];
+BEGIN
+    IF labels IS NULL THEN
+        RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    new_labels := @extschema@._check_labels(labels);
+    INSERT INTO @extschema@.token_labels (token_id, label)
+    SELECT add_token_labels.id, l FROM unnest(new_labels) AS l
+    ON CONFLICT DO NOTHING;
+    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = add_token_labels.id;
+    RETURN id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.remove_token_labels(id bigint, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    old_labels text[];
+BEGIN
+    IF labels IS NULL THEN
+        RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    old_labels := @extschema@._check_labels(labels);
+    DELETE FROM @extschema@.token_labels AS l
+    WHERE l.token_id = remove_token_labels.id AND l.label = ANY (old_labels);
+    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = remove_token_labels.id;
+    RETURN id;
+END
+$$;
+
+-- Replaces all permissions at once: a check sees the old set or the new one.
+-- A bad permission fails the whole call, so the old set stays.
+CREATE OR REPLACE FUNCTION @extschema@.set_token_permissions(id bigint, permissions text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    token_org record;
+    grants @extschema@.resolved_grant[];
+BEGIN
+    SELECT o.id, o.name INTO token_org
+    FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
+    WHERE t.id = set_token_permissions.id;
+    grants := @extschema@._resolve_permissions(token_org.id, token_org.name, permissions);
+    DELETE FROM @extschema@.permissions AS p WHERE p.token_id = set_token_permissions.id;
+    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
+    SELECT set_token_permissions.id, g.action, g.resource_type, g.bucket_id FROM unnest(grants) AS g;
+    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = set_token_permissions.id;
+    RETURN id;
+END
+$$;
+
+/*
+ * A new secret for the same token: same id, permissions, labels,
+ * description and expiry.  The old secret keeps working for grace (from the
+ * clock, as checks read it), then never again; a second rotation ends the
+ * grace of the first.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.rotate_token_with_id(token_id bigint, grace interval DEFAULT '0',
+    OUT id bigint, OUT token text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(token_id);
+    new_digest bytea;
+BEGIN
+    IF grace IS NULL THEN
+        RAISE EXCEPTION 'grace must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF grace < interval '0' THEN
+        RAISE EXCEPTION 'grace period % is negative', grace
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    token := @extschema@._generate_token();
+    new_digest := @extschema@._token_digest(token);
+    UPDATE @extschema@.tokens AS t
+    SET previous_digest = CASE WHEN grace > interval '0' THEN t.digest END,
+        previous_valid_until = CASE WHEN grace > interval '0' THEN clock_timestamp() + grace END,
+        digest = new_digest,
+        updated_at = now()
+    WHERE t.id = token_id;
+    id := token_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.rotate_token(id bigint, grace interval DEFAULT '0')
+RETURNS text
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT r.token FROM @extschema@.rotate_token_with_id(id, grace) AS r $$;
+
+/*
+ * The same changes, naming the token by its text.  The text goes straight
+ * into C (_token_ref) by a simple expression: no query plan holds it.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.revoke_token(token text, cascade boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.revoke_token(@extschema@._token_ref(token), cascade); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.activate_token(token text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.activate_token(@extschema@._token_ref(token)); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.delete_token(token text, cascade boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.delete_token(@extschema@._token_ref(token), cascade); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.set_token_expiry(token text, expires_at timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.set_token_expiry(@extschema@._token_ref(token), expires_at); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.set_token_description(token text, description text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.set_token_description(@extschema@._token_ref(token), description); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.add_token_labels(token text, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.add_token_labels(@extschema@._token_ref(token), labels); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.remove_token_labels(token text, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.remove_token_labels(@extschema@._token_ref(token), labels); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.set_token_permissions(token text, permissions text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.set_token_permissions(@extschema@._token_ref(token), permissions); END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.rotate_token_with_id(old_token text, grace interval DEFAULT '0',
+    OUT id bigint, OUT token text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_id bigint;
+BEGIN
+    target_id := @extschema@._token_ref(old_token);
+    SELECT r.id, r.token INTO id, token FROM @extschema@.rotate_token_with_id(target_id, grace) AS r;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.rotate_token(token text, grace interval DEFAULT '0')
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN RETURN @extschema@.rotate_token(@extschema@._token_ref(token), grace); END $$;
+
+COMMENT ON FUNCTION @extschema@.token_info(text) IS
+'The token''s row of token_list as a check sees it now, or no row (PUBLIC: the token is the credential).';
+
+COMMENT ON FUNCTION @extschema@.revoke_token(bigint, boolean) IS
+'Makes a token inactive (with cascade => true, also every token it created); returns how many changed (0 if it already was).';
+
+COMMENT ON FUNCTION @extschema@.revoke_token(text, boolean) IS
+'revoke_token, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.activate_token(bigint) IS
+'Makes an inactive token active again; returns how many changed (0 if it already was).';
+
+COMMENT ON FUNCTION @extschema@.activate_token(text) IS
+'activate_token, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.delete_token(bigint, boolean) IS
+'Deletes a token (with cascade => true, also every token it created; else they stay, without parent_id); returns how many.';
+
+COMMENT ON FUNCTION @extschema@.delete_token(text, boolean) IS
+'delete_token, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.set_token_expiry(bigint, timestamptz) IS
+'Sets or (NULL) removes a token''s expiry; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.set_token_expiry(text, timestamptz) IS
+'set_token_expiry, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.set_token_description(bigint, text) IS
+'Sets a token''s description; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.set_token_description(text, text) IS
+'set_token_description, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.add_token_labels(bigint, text[]) IS
+'Adds labels to a token; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.add_token_labels(text, text[]) IS
+'add_token_labels, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.remove_token_labels(bigint, text[]) IS
+'Removes labels from a token; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.remove_token_labels(text, text[]) IS
+'remove_token_labels, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.set_token_permissions(bigint, text[]) IS
+'Replaces all of a token''s permissions at once; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.set_token_permissions(text, text[]) IS
+'set_token_permissions, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.rotate_token_with_id(bigint, interval) IS
+'Gives a token a new secret (the old one works for grace); returns its id and the new text.';
+
+COMMENT ON FUNCTION @extschema@.rotate_token_with_id(text, interval) IS
+'rotate_token_with_id, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.rotate_token(bigint, interval) IS
+'Gives a token a new secret (the old one works for grace); returns the new text.';
+
+COMMENT ON FUNCTION @extschema@.rotate_token(text, interval) IS
+'rotate_token, naming the token by its text (or its id in digits).';
+
+COMMENT ON FUNCTION @extschema@.revoke_tokens(text, text, bigint) IS
+'Revokes every active token matching all given filters (label, org, parent_id); returns how many.';
+
+-- The usage counters themselves: how many tokens are tracked, the limit,
+-- checks not counted because the limit was reached, the last save.
+CREATE OR REPLACE FUNCTION @extschema@.usage_stats(
+    OUT tracked_tokens bigint, OUT usage_max integer, OUT untracked_checks bigint,
+    OUT last_saved_at timestamptz)
+AS 'MODULE_PATHNAME', 'influx_tokens_usage_stats'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.save_usage() IS
+'Forgets the usage counters of deleted tokens and writes the counters to disk now; returns how many entries it forgot.';
+
+COMMENT ON FUNCTION @extschema@.usage_stats() IS
+'The usage counters: tokens tracked, the limit (influx_tokens.usage_max), checks not counted for lack of room, last save. NULL unless preloaded.';
+
+/*
+ * Imports an existing token (by plaintext, or by InfluxDB 2.9's hashed form)
+ * so that checks accept exactly that string; only its digest is stored.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.import_token(
+    org text,
+    token text,
+    permissions text[],
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint := @extschema@._org_id(org);
+    grants @extschema@.resolved_grant[] := @extschema@._resolve_permissions(target_org_id, org, permissions);
+    clean_description text := @extschema@._check_description(description);
+    clean_labels text[] := @extschema@._check_labels(labels);
+    clean_expiry timestamptz := @extschema@._check_expiry(expires_at);
+    imported_digest bytea;
+BEGIN
+    imported_digest := @extschema@._import_digest(token);
+    IF EXISTS (SELECT FROM @extschema@.tokens AS t
+               WHERE t.digest = imported_digest OR t.previous_digest = imported_digest) THEN
+        RAISE EXCEPTION 'this token already exists'
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    RETURN @extschema@._insert_token(target_org_id, imported_digest, grants, clean_description,
+                                     clean_labels, clean_expiry, NULL, NULL);
+END
+$$;
+
+/*
+ * Imports what `influx auth list --json` prints: an array of authorizations
+ * ({id, token, status, description, orgID, org, permissions: [{action,
+ * resource: {type, id, orgID, name, org}}]}), with the token in plaintext or
+ * hashed.  Organizations and buckets are found by InfluxDB ID (kept on them
+ * once imported), by the names given in org_names / bucket_names (objects
+ * mapping InfluxDB IDs to names), or by the names in the export; with
+ * create_missing they are created.  A permission without an organization
+ * (InfluxDB's "every organization") is imported for the token's own
+ * organization only: narrower, never wider.  All or nothing; returns how
+ * many tokens it imported.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.import_influxdb2(
+    authorizations jsonb,
+    org_names jsonb DEFAULT '{}',
+    bucket_names jsonb DEFAULT '{}',
+    create_missing boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    auth jsonb;
+    grant_ jsonb;
+    org_influx_id text;
+    org_name text;
+    org_row record;
+    bucket_influx_id text;
+    bucket_name text;
+    bucket_row record;
+    permission_list text[];
+    new_id bigint;
+    imported bigint := 0;
+BEGIN
+    IF authorizations IS NULL THEN
+        RAISE EXCEPTION 'authorizations must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF create_missing IS NULL THEN
+        RAISE EXCEPTION 'create_missing must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF jsonb_typeof(authorizations) <> 'array' THEN
+        RAISE EXCEPTION 'authorizations must be a JSON array'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    org_names := COALESCE(org_names, '{}');
+    bucket_names := COALESCE(bucket_names, '{}');
+
+    FOR auth IN SELECT value FROM jsonb_array_elements(authorizations) LOOP
+        -- The organization.
+        org_influx_id := @extschema@._influx_id(auth->>'orgID', 'organization');
+        org_name := COALESCE(org_names->>org_influx_id, auth->>'org');
+        SELECT o.id, o.name INTO org_row FROM @extschema@.orgs AS o
+        WHERE o.influx_id = org_influx_id OR (o.influx_id IS NULL AND o.name = org_name)
+        ORDER BY o.influx_id NULLS LAST LIMIT 1;
+        IF NOT FOUND THEN
+            IF NOT create_missing OR org_name IS NULL THEN
+                RAISE EXCEPTION 'organization % of an imported authorization does not exist',
+                    COALESCE('"' || @extschema@._for_message(org_name) || '"', org_influx_id)
+                    USING ERRCODE = 'undefined_object',
+                          HINT = 'Create it, map its ID in org_names, or pass create_missing => true.';
+            END IF;
+            PERFORM @extschema@.create_org(org_name);
+            SELECT o.id, o.name INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
+        END IF;
+        UPDATE @extschema@.orgs AS o SET influx_id = org_influx_id
+        WHERE o.id = org_row.id AND o.influx_id IS NULL AND org_influx_id IS NOT NULL;
+
+        -- The permissions, in our language.
+        permission_list := '{}';
+        FOR grant_ IN SELECT value FROM jsonb_array_elements(COALESCE(auth->'permissions', '[]')) LOOP
+            IF grant_->'resource'->>'id' IS NOT NULL THEN
+                IF grant_->'resource'->>'type' IS DISTINCT FROM 'buckets' THEN
+                    RAISE EXCEPTION 'permission on one % cannot be imported', @extschema@._for_message(grant_->'resource'->>'type')
+                        USING ERRCODE = 'feature_not_supported',
+                              DETAIL = 'Only buckets can be granted one by one.';
+                END IF;
+                bucket_influx_id := @extschema@._influx_id(grant_->'resource'->>'id', 'bucket');
+                bucket_name := COALESCE(bucket_names->>bucket_influx_id, grant_->'resource'->>'name');
+                SELECT b.id, b.name INTO bucket_row FROM @extschema@.buckets AS b
+                WHERE b.org_id = org_row.id
+                  AND (b.influx_id = bucket_influx_id OR (b.influx_id IS NULL AND b.name = bucket_name))
+                ORDER BY b.influx_id NULLS LAST LIMIT 1;
+                IF NOT FOUND THEN
+                    IF NOT create_missing OR bucket_name IS NULL THEN
+                        RAISE EXCEPTION 'bucket % of an imported permission does not exist',
+                            COALESCE('"' || @extschema@._for_message(bucket_name) || '"', bucket_influx_id)
+                            USING ERRCODE = 'undefined_object',
+                                  HINT = 'Create it, map its ID in bucket_names, or pass create_missing => true.';
+                    END IF;
+                    PERFORM @extschema@.create_bucket(org_row.name, bucket_name);
+                    SELECT b.id, b.name INTO bucket_row FROM @extschema@.buckets AS b
+                    WHERE b.org_id = org_row.id AND b.name = bucket_name;
+                END IF;
+                UPDATE @extschema@.buckets AS b SET influx_id = bucket_influx_id
+                WHERE b.id = bucket_row.id AND b.influx_id IS NULL;
+                permission_list := permission_list || ((grant_->>'action') || ':buckets/' || bucket_row.name);
+            ELSE
+                IF grant_->'resource'->>'orgID' IS DISTINCT FROM NULL
+                   AND grant_->'resource'->>'orgID' IS DISTINCT FROM org_influx_id THEN
+                    RAISE EXCEPTION 'permission on another organization cannot be imported'
+                        USING ERRCODE = 'feature_not_supported';
+                END IF;
+                permission_list := permission_list || ((grant_->>'action') || ':' || (grant_->'resource'->>'type'));
+            END IF;
+        END LOOP;
+
+        new_id := @extschema@.import_token(org_row.name, auth->>'token', permission_list,
+                                           auth->>'description');
+        UPDATE @extschema@.tokens AS t
+        SET influx_id = @extschema@._influx_id(auth->>'id', 'authorization'),
+            status = CASE WHEN auth->>'status' = 'inactive' THEN 'inactive' ELSE 'active' END
+        WHERE t.id = new_id;
+        imported := imported + 1;
+    END LOOP;
+    RETURN imported;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.import_token(text, text, text[], text, text[], timestamptz) IS
+'Imports an existing token (plaintext, or InfluxDB 2.9''s $influxdb2-sha256$ hash) so that checks accept it; returns its id.';
+
+COMMENT ON FUNCTION @extschema@.import_influxdb2(jsonb, jsonb, jsonb, boolean) IS
+'Imports InfluxDB 2 authorizations (influx auth list --json); all or nothing; returns how many.';
+
+COMMENT ON FUNCTION @extschema@.export_tokens(text) IS
+'Every token (of one organization, or all) in InfluxDB''s JSON shape, secrets hashed, never plaintext.';
+
+------------------------------------------------------------------------------
+-- Checks (src/sql_api.c).  Never NULL; see README for the rules.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.token_check(token text, action text, bucket text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_token_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- May the token perform action on the bucket of the named organization?
+-- Only an operator token ('**') reaches an organization not its own.
+CREATE OR REPLACE FUNCTION @extschema@.token_check(token text, action text, org text, bucket text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_token_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.token_allows(token text, permission text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_token_allows'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- This backend's token cache: size, memory, hits and misses.  No secrets.
+CREATE OR REPLACE FUNCTION @extschema@.cache_stats(
+    OUT capacity integer, OUT tokens bigint, OUT buckets bigint, OUT memory_bytes bigint,
+    OUT hits bigint, OUT misses bigint, OUT evictions bigint, OUT invalidations bigint)
+AS 'MODULE_PATHNAME', 'influx_tokens_cache_stats'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.token_check(text, text, text) IS
+'May the token read or write the named bucket of its organization? Never NULL (PUBLIC).';
+
+COMMENT ON FUNCTION @extschema@.token_check(text, text, text, text) IS
+'May the token read or write the named bucket of the named organization? Never NULL (PUBLIC).';
+
+COMMENT ON FUNCTION @extschema@.token_allows(text, text) IS
+'Does the token hold the permission, e.g. ''read:orgs'' or ''write:buckets/metrics''? Never NULL (PUBLIC).';
+
+COMMENT ON FUNCTION @extschema@.cache_stats() IS
+'This backend''s token cache: capacity, entries, memory, hits, misses, evictions, invalidations.';
+
+-- No longer used: token_list reads usage per token now.
+DROP FUNCTION @extschema@._usage();
+DROP FUNCTION @extschema@._usage_tracked();
+
+
+------------------------------------------------------------------------------
+-- Privileges: PUBLIC may check tokens, read its own token's row and create
+-- tokens as a token; nothing else.  Default privileges of the installing
+-- role (ALTER DEFAULT PRIVILEGES) are taken back from every grantee first.
+------------------------------------------------------------------------------
+
+DO $$
+DECLARE
+    object record;
+BEGIN
+    FOR object IN
+        SELECT pg_catalog.format('%s %s', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                                 c.oid::pg_catalog.regclass) AS target, a.grantee
+        FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+        UNION
+        SELECT pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure), a.grantee
+        FROM pg_catalog.pg_proc AS p, pg_catalog.aclexplode(p.proacl) AS a
+        WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+          AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+        UNION
+        SELECT 'SCHEMA @extschema@', a.grantee
+        FROM pg_catalog.pg_namespace AS n, pg_catalog.aclexplode(n.nspacl) AS a
+        WHERE n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+          AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+        UNION
+        SELECT pg_catalog.format('TYPE %s', t.oid::pg_catalog.regtype), a.grantee
+        FROM pg_catalog.pg_type AS t, pg_catalog.aclexplode(t.typacl) AS a
+        WHERE t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+          AND a.grantee OPERATOR(pg_catalog.<>) t.typowner
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', object.target,
+                                  CASE WHEN object.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                                       ELSE pg_catalog.quote_ident(object.grantee::pg_catalog.regrole::text) END);
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.token_check(text, text, text),
+    @extschema@.token_check(text, text, text, text),
+    @extschema@.token_allows(text, text),
+    @extschema@.token_info(text),
+    @extschema@.create_token_as(text, text[], text, text[], timestamptz),
+    @extschema@.create_token_as_with_id(text, text[], text, text[], timestamptz)
+TO PUBLIC;
+
+-- The grants saved at the start, on the functions that still exist.
+DO $$
+DECLARE
+    saved record;
+BEGIN
+    FOR saved IN
+        SELECT g->>'function' AS function, g->>'grantee' AS grantee
+        FROM pg_catalog.jsonb_array_elements(
+            pg_catalog.current_setting('influx_tokens_upgrade.function_grants')::pg_catalog.jsonb) AS g
+    LOOP
+        -- revoke_token(id) and delete_token(id) are now the two-argument
+        -- forms with cascade defaulting to false.
+        IF saved.function IN ('@extschema@.revoke_token(bigint)', '@extschema@.delete_token(bigint)') THEN
+            saved.function := pg_catalog.replace(saved.function, '(bigint)', '(bigint, boolean)');
+        END IF;
+        IF pg_catalog.to_regprocedure(saved.function) IS NOT NULL THEN
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', saved.function, saved.grantee);
+        END IF;
+    END LOOP;
+END
+$$;
