@@ -30,28 +30,6 @@ sub query
 	return $err =~ /(ERROR:.*)/ ? $1 : $out;
 }
 
-# Until the 1.2 install script is installable, the 1.2 entry points this test
-# reads are declared by hand (nothing happens once the extension has them).
-sub declare_12_functions
-{
-	my ($cluster, $db) = @_;
-	return query($cluster, $db, q{
-	DO $$
-	BEGIN
-		IF to_regprocedure('influx_tokens.usage_stats()') IS NULL THEN
-			CREATE FUNCTION influx_tokens.usage_stats(OUT tracked_tokens bigint,
-				OUT usage_max integer, OUT untracked_checks bigint, OUT last_saved_at timestamptz)
-			AS 'influx_tokens', 'influx_tokens_usage_stats' LANGUAGE C VOLATILE;
-		END IF;
-		IF to_regprocedure('influx_tokens._token_usage(bigint)') IS NULL THEN
-			CREATE FUNCTION influx_tokens._token_usage(token_id bigint,
-				OUT last_used_at timestamptz, OUT checks_allowed bigint, OUT checks_denied bigint)
-			AS 'influx_tokens', 'influx_tokens__token_usage' LANGUAGE C VOLATILE STRICT;
-		END IF;
-	END
-	$$});
-}
-
 $node->start;
 
 $node->safe_psql('postgres', q{
@@ -63,7 +41,6 @@ $node->safe_psql('postgres', q{
 	  ('used', influx_tokens.create_token('acme', '{write:buckets/b}', 'used')),
 	  ('idle', influx_tokens.create_token('acme', '{write:buckets/b}', 'idle'));
 });
-declare_12_functions($node, 'postgres');
 
 sub usage
 {
@@ -214,7 +191,6 @@ for my $db ('db_a', 'db_b')
 		SELECT influx_tokens.create_bucket('acme', 'b');
 		CREATE TABLE handed_out (name text PRIMARY KEY, token text);
 	});
-	declare_12_functions($cluster, $db);
 }
 $cluster->safe_psql('db_a', q{
 	INSERT INTO handed_out VALUES ('a1', influx_tokens.create_token('acme', '{write:buckets/b}', 'a1'));
