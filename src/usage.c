@@ -115,12 +115,13 @@ typedef struct UsageShared
 	TimestampTz last_saved_at;	/* of the last successful save, 0 for none */
 } UsageShared;
 
+/* The start of the usage file. */
 typedef struct UsageFileHeader
 {
 	uint32		magic;			/* USAGE_FILE_MAGIC */
 	uint32		format;			/* USAGE_FILE_FORMAT */
 	uint32		record_size;	/* sizeof(UsageRecord) */
-	uint32		zero;
+	uint32		zero;			/* always 0 */
 	int64		count;			/* records that follow */
 	TimestampTz saved_at;
 } UsageFileHeader;
@@ -519,6 +520,24 @@ usage_add(const UsageKey *key, uint64 allowed, uint64 denied, TimestampTz now)
 }
 
 /*
+ * usage_add_shared does what can be done under the shared lock: adds counts
+ * to the token's entry or, when there is none and no room for one, counts
+ * them as untracked (entries are only inserted under the exclusive lock,
+ * so a full table stays full meanwhile).  False if the token needs a new
+ * entry: then call usage_add_new under the exclusive lock.
+ */
+static bool
+usage_add_shared(const UsageKey *key, uint64 allowed, uint64 denied, TimestampTz now)
+{
+	if (usage_add(key, allowed, denied, now))
+		return true;
+	if (hash_get_num_entries(usage_table) < usage_max)
+		return false;
+	pg_atomic_fetch_add_u64(&usage_shared->untracked, allowed + denied);
+	return true;
+}
+
+/*
  * usage_add_new adds counts of a token that had no entry a moment ago,
  * creating the entry if there is room (influx_tokens.usage_max entries) and
  * counting the checks as untracked if not.  Call with the lock held
@@ -546,8 +565,8 @@ usage_add_new(const UsageKey *key, uint64 allowed, uint64 denied, TimestampTz no
 
 /*
  * usage_count adds one token's counts to shared memory now: one lookup
- * under the shared lock when the token has an entry, else another under the
- * exclusive lock to create it.
+ * under the shared lock when the token has an entry (or the table is full),
+ * else another under the exclusive lock to create it.
  */
 static void
 usage_count(int64 token_id, uint64 allowed, uint64 denied)
@@ -557,7 +576,7 @@ usage_count(int64 token_id, uint64 allowed, uint64 denied)
 	bool		added;
 
 	LWLockAcquire(usage_shared->lock, LW_SHARED);
-	added = usage_add(&key, allowed, denied, now);
+	added = usage_add_shared(&key, allowed, denied, now);
 	LWLockRelease(usage_shared->lock);
 	if (added)
 		return;
@@ -638,8 +657,9 @@ usage_pending_forget(UsagePending *pending)
  * usage_flush adds every pending count to shared memory: at the end of each
  * transaction, and before the cache frees the entries holding them.  One
  * pass under the shared lock serves the tokens that have an entry (the
- * common case: one lookup each), a second under the exclusive lock creates
- * entries for the others.
+ * common case: one lookup each) and, once the table is full, those that
+ * cannot get one; a second under the exclusive lock creates entries for
+ * the others.
  */
 void
 usage_flush(void)
@@ -657,7 +677,7 @@ usage_flush(void)
 		UsagePending *pending = dlist_container(UsagePending, node, iter.cur);
 		UsageKey	key = usage_key(pending->token_id);
 
-		if (usage_add(&key, pending->allowed, pending->denied, now))
+		if (usage_add_shared(&key, pending->allowed, pending->denied, now))
 			usage_pending_done(pending);
 	}
 	LWLockRelease(usage_shared->lock);
