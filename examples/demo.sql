@@ -29,7 +29,7 @@ SELECT id, org, description, status, labels, permissions, expires_at IS NOT NULL
 FROM influx_tokens.token_list ORDER BY id;
 
 \echo '== revoke the writer: refused at once'
-SELECT influx_tokens.revoke_token(id) FROM influx_tokens.token_info(:'writer');
+SELECT influx_tokens.revoke_token(:'writer') AS tokens_revoked;
 SELECT influx_tokens.token_check(:'writer', 'write', 'metrics') AS writer_after_revoke;
 
 \echo '== delegation: a service token mints a device token, never with more than it holds'
@@ -45,7 +45,7 @@ SELECT influx_tokens.create_token_as(:'service', '{read:buckets}', 'escalation a
 \set ON_ERROR_STOP 1
 
 \echo '== rotation: a new secret, the old one still accepted for a grace period'
-SELECT influx_tokens.rotate_token(id, interval '1 hour') AS rotated FROM influx_tokens.token_info(:'device') \gset
+SELECT influx_tokens.rotate_token(:'device', interval '1 hour') AS rotated \gset
 SELECT influx_tokens.token_check(:'rotated', 'write', 'logs') AS new_secret,
        influx_tokens.token_check(:'device', 'write', 'logs') AS old_secret_in_grace;
 SELECT description, parent_id IS NOT NULL AS has_parent, permissions FROM influx_tokens.token_list WHERE description = 'device 42';

@@ -38,7 +38,7 @@ ROLLBACK;
 SELECT a AS after_rollback FROM answers;
 
 -- A dropped bucket is forgotten by the cache; its name alone grants nothing.
-SELECT influx_tokens.drop_bucket('cache_org', 'c');
+SELECT influx_tokens.drop_bucket('cache_org', 'c') > 0;
 SELECT a AS after_bucket_drop FROM answers;
 SELECT influx_tokens.create_bucket('cache_org', 'c') > 0;
 SELECT a AS after_bucket_recreate FROM answers;

@@ -38,7 +38,7 @@ SELECT error_of($$SELECT influx_tokens.create_org('')$$);
 SELECT error_of($$SELECT influx_tokens.create_org('err_org')$$);
 SELECT error_of($$SELECT influx_tokens.create_org(repeat('o', 129))$$);
 SELECT influx_tokens.create_org(repeat('o', 128)) > 0 AS longest_name_accepted;
-SELECT influx_tokens.drop_org(repeat('o', 128));
+SELECT influx_tokens.drop_org(repeat('o', 128)) > 0;
 SELECT error_of($$SELECT influx_tokens.create_org(E'tab\there')$$);
 SELECT error_of($$SELECT influx_tokens.create_org(' padded')$$);
 SELECT error_of($$SELECT influx_tokens.rename_org('nope', 'x')$$);
@@ -48,7 +48,7 @@ SELECT error_of($$SELECT influx_tokens.drop_org(NULL)$$);
 SELECT error_of($$SELECT influx_tokens.drop_org('err_org', NULL)$$);
 SELECT influx_tokens.create_org('err_other') > 0;
 SELECT error_of($$SELECT influx_tokens.rename_org('err_other', 'err_org')$$);
-SELECT influx_tokens.drop_org('err_other');
+SELECT influx_tokens.drop_org('err_other') > 0;
 
 -- Buckets.
 SELECT error_of($$SELECT influx_tokens.create_bucket('nope', 'b')$$);
@@ -59,7 +59,7 @@ SELECT error_of($$SELECT influx_tokens.create_bucket('err_org', repeat('é', 129
 SELECT error_of($$SELECT influx_tokens.rename_bucket('err_org', 'nope', 'x')$$);
 SELECT influx_tokens.create_bucket('err_org', 'c') > 0;
 SELECT error_of($$SELECT influx_tokens.rename_bucket('err_org', 'c', 'b')$$);
-SELECT influx_tokens.drop_bucket('err_org', 'c');
+SELECT influx_tokens.drop_bucket('err_org', 'c') > 0;
 SELECT error_of($$SELECT influx_tokens.drop_bucket('err_org', 'nope')$$);
 SELECT error_of($$SELECT influx_tokens.drop_bucket('err_org', NULL)$$);
 

@@ -23,13 +23,13 @@ SELECT status, expires_at < clock_timestamp() AS expired FROM influx_tokens.toke
 
 -- set_token_expiry: extend, then remove the expiry.
 SELECT id AS short_id FROM influx_tokens.token_info(:'short') \gset
-SELECT influx_tokens.set_token_expiry(:short_id, now() + interval '1 hour');
+SELECT influx_tokens.set_token_expiry(:short_id, now() + interval '1 hour') > 0;
 SELECT influx_tokens.token_check(:'short', 'write', 'b') AS extended;
-SELECT influx_tokens.set_token_expiry(:short_id, NULL);
+SELECT influx_tokens.set_token_expiry(:short_id, NULL) > 0;
 SELECT influx_tokens.token_check(:'short', 'write', 'b') AS no_longer_expires,
        (SELECT expires_at IS NULL FROM influx_tokens.token_info(:'short')) AS expiry_cleared;
 SELECT id AS day_id FROM influx_tokens.token_info(:'day') \gset
-SELECT influx_tokens.set_token_expiry(:day_id, clock_timestamp() + interval '0.5 second');
+SELECT influx_tokens.set_token_expiry(:day_id, clock_timestamp() + interval '0.5 second') > 0;
 SELECT pg_sleep(0.7);
 SELECT influx_tokens.token_check(:'day', 'write', 'b') AS shortened_allowed;
 

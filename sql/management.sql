@@ -57,7 +57,7 @@ SELECT error_of($$SELECT influx_tokens.rotate_token(-1)$$);
 -- set_token_permissions replaces the whole set at once; a bad set changes nothing.
 SELECT influx_tokens.create_token('mgmt_org', '{write:buckets/a}') AS editable \gset
 SELECT id AS edit_id FROM influx_tokens.token_info(:'editable') \gset
-SELECT influx_tokens.set_token_permissions(:edit_id, '{read:buckets/a,read:orgs}');
+SELECT influx_tokens.set_token_permissions(:edit_id, '{read:buckets/a,read:orgs}') > 0;
 SELECT permissions, influx_tokens.token_check(:'editable', 'write', 'a') AS writes, influx_tokens.token_check(:'editable', 'read', 'a') AS reads
 FROM influx_tokens.token_info(:'editable');
 SELECT error_of(format('SELECT influx_tokens.set_token_permissions(%s, %L)', :edit_id, '{read:buckets/a,write:nope}'));

@@ -54,7 +54,7 @@ SELECT influx_tokens.token_check(:'w_all', 'write', 'no such bucket') AS unknown
        influx_tokens.token_check(:'w_all', 'write', NULL) AS null_bucket;
 
 -- A single-bucket grant is bound to the bucket: a rename keeps it...
-SELECT influx_tokens.rename_bucket('perm_org', 'bucket1', 'bucket1_renamed');
+SELECT influx_tokens.rename_bucket('perm_org', 'bucket1', 'bucket1_renamed') > 0;
 SELECT influx_tokens.token_check(:'w_b1', 'write', 'bucket1_renamed') AS renamed_allowed,
        influx_tokens.token_check(:'w_b1', 'write', 'bucket1') AS old_name_allowed;
 SELECT permissions FROM influx_tokens.token_info(:'w_b1');
@@ -62,7 +62,7 @@ SELECT permissions FROM influx_tokens.token_info(:'w_b1');
 SELECT influx_tokens.create_bucket('perm_org', 'bucket1') > 0;
 SELECT influx_tokens.token_check(:'w_b1', 'write', 'bucket1') AS new_same_name_allowed;
 -- Dropping the bucket removes the grant; recreating the name does not bring it back.
-SELECT influx_tokens.drop_bucket('perm_org', 'bucket0');
+SELECT influx_tokens.drop_bucket('perm_org', 'bucket0') > 0;
 SELECT influx_tokens.create_bucket('perm_org', 'bucket0') > 0;
 SELECT influx_tokens.token_check(:'w_b0', 'write', 'bucket0') AS recreated_allowed;
 SELECT permissions FROM influx_tokens.token_info(:'w_b0');

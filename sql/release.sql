@@ -23,11 +23,15 @@ EXECUTE revoke_by_param(:'w_token');
 SELECT status FROM influx_tokens.token_info(:'w_token');
 SELECT influx_tokens.activate_token(:'w_token');
 PREPARE expiry_by_param AS SELECT influx_tokens.set_token_expiry($1, NULL);
-EXECUTE expiry_by_param(:'w_token');
+EXECUTE expiry_by_param(:'w_token') \gset expiry_
+SELECT :expiry_set_token_expiry = :w_id AS expiry_set_by_text;
 SELECT influx_tokens.set_token_description(:'w_token', 'writer 2') = :w_id AS described_by_text;
 SELECT influx_tokens.add_token_labels(:'w_token', '{rel}') = :w_id AS labelled_by_text,
        influx_tokens.remove_token_labels(:'w_token', '{rel}') = :w_id AS unlabelled_by_text;
 SELECT influx_tokens.set_token_permissions(:'w_token', '{read:buckets/metrics}') = :w_id AS permissions_by_text;
+SELECT influx_tokens.rotate_token(:'w_token', interval '1 hour') AS w_rotated \gset
+SELECT (influx_tokens.token_info(:'w_rotated')).id = :w_id AS rotated_by_text,
+       (influx_tokens.rotate_token_with_id(:'w_rotated')).id = :w_id AS rotated_with_id_by_text;
 -- An id in digits is accepted as text too; what is neither is an error that quotes nothing.
 SELECT influx_tokens.revoke_token(:'w_id'::text) AS revoked_by_id_text;
 SELECT error_of(format('SELECT influx_tokens.revoke_token(%L)', :'w_token' || 'x')) AS garbled_token;

@@ -36,7 +36,7 @@ COMMIT;
 
 -- Bucket drop inside a transaction, then rollback.
 BEGIN;
-SELECT influx_tokens.drop_bucket('tx_org', 'b');
+SELECT influx_tokens.drop_bucket('tx_org', 'b') > 0;
 SELECT influx_tokens.token_check(:'tok', 'write', 'b') AS bucket_dropped;
 ROLLBACK;
 SELECT influx_tokens.token_check(:'tok', 'write', 'b') AS bucket_back;

@@ -293,27 +293,39 @@ AS $$
 $$;
 
 /*
- * What revoking and reactivating write: the status of a locked token and,
- * with cascade, of its descendants, once each.  Returns how many changed; a
- * NOTICE says when the token itself already had the status.
+ * What revoking and reactivating write, for every caller (revoke_token,
+ * activate_token, revoke_tokens): the status of the given tokens, and
+ * updated_at of those whose status changes.  Returns how many changed.
+ */
+CREATE OR REPLACE FUNCTION @extschema@._set_status(ids bigint[], status text)
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH changed AS (
+        UPDATE @extschema@.tokens AS t SET status = _set_status.status, updated_at = now()
+        WHERE t.id = ANY (ids) AND t.status <> _set_status.status
+        RETURNING 1
+    )
+    SELECT count(*) FROM changed
+$$;
+
+/*
+ * Revoking or reactivating a locked token and, with cascade, its
+ * descendants.  A NOTICE says when the token itself already had the status.
  */
 CREATE OR REPLACE FUNCTION @extschema@._set_token_status(id bigint, status text, cascade boolean)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    changed bigint;
 BEGIN
     IF EXISTS (SELECT FROM @extschema@.tokens AS t
                WHERE t.id = _set_token_status.id AND t.status = _set_token_status.status) THEN
-        RAISE NOTICE 'token % is already %', id, status;
+        RAISE NOTICE 'the token is already %', status;
     END IF;
-    UPDATE @extschema@.tokens AS t SET status = _set_token_status.status, updated_at = now()
-    WHERE t.id IN (SELECT @extschema@._token_and_descendants(_set_token_status.id, cascade))
-      AND t.status <> _set_token_status.status;
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    RETURN changed;
+    RETURN @extschema@._set_status(
+        ARRAY(SELECT @extschema@._token_and_descendants(_set_token_status.id, cascade)), status);
 END
 $$;
 
@@ -574,11 +586,13 @@ CREATE OR REPLACE FUNCTION @extschema@.create_token_as(
     labels text[] DEFAULT '{}',
     expires_at timestamptz DEFAULT NULL)
 RETURNS text
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT c.token
-    FROM @extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at) AS c
+BEGIN
+    -- A simple expression, not a query: the parent token is in no plan.
+    RETURN (@extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at)).token;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.create_token_with_id(text, text[], text, text[], timestamptz) IS
@@ -869,6 +883,37 @@ RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ BEGIN RETURN @extschema@.rotate_token(@extschema@._token_ref(token), grace); END $$;
+
+-- Incident response: revokes every active token matching all given filters
+-- (at least one) and returns how many it revoked.
+CREATE OR REPLACE FUNCTION @extschema@.revoke_tokens(
+    label text DEFAULT NULL, org text DEFAULT NULL, parent_id bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target_org_id bigint;
+BEGIN
+    IF label IS NULL AND org IS NULL AND parent_id IS NULL THEN
+        RAISE EXCEPTION 'revoke_tokens needs at least one filter'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give a label, an org or a parent_id.';
+    END IF;
+    IF org IS NOT NULL THEN
+        target_org_id := @extschema@._org_id(org);
+    END IF;
+    RETURN @extschema@._set_status(ARRAY(
+        SELECT t.id FROM @extschema@.tokens AS t
+        WHERE t.status = 'active'
+          AND (revoke_tokens.label IS NULL OR EXISTS (
+                 SELECT FROM @extschema@.token_labels AS l
+                 WHERE l.token_id = t.id AND l.label = revoke_tokens.label))
+          AND (target_org_id IS NULL OR t.org_id = target_org_id)
+          AND (revoke_tokens.parent_id IS NULL OR t.parent_id = revoke_tokens.parent_id)
+        FOR NO KEY UPDATE), 'inactive');
+END
+$$;
 
 COMMENT ON FUNCTION @extschema@.token_info(text) IS
 'The token''s row of token_list as a check sees it now, or no row (PUBLIC: the token is the credential).';

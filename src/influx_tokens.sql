@@ -403,27 +403,39 @@ AS $$
 $$;
 
 /*
- * What revoking and reactivating write: the status of a locked token and,
- * with cascade, of its descendants, once each.  Returns how many changed; a
- * NOTICE says when the token itself already had the status.
+ * What revoking and reactivating write, for every caller (revoke_token,
+ * activate_token, revoke_tokens): the status of the given tokens, and
+ * updated_at of those whose status changes.  Returns how many changed.
+ */
+CREATE FUNCTION @extschema@._set_status(ids bigint[], status text)
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH changed AS (
+        UPDATE @extschema@.tokens AS t SET status = _set_status.status, updated_at = now()
+        WHERE t.id = ANY (ids) AND t.status <> _set_status.status
+        RETURNING 1
+    )
+    SELECT count(*) FROM changed
+$$;
+
+/*
+ * Revoking or reactivating a locked token and, with cascade, its
+ * descendants.  A NOTICE says when the token itself already had the status.
  */
 CREATE FUNCTION @extschema@._set_token_status(id bigint, status text, cascade boolean)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    changed bigint;
 BEGIN
     IF EXISTS (SELECT FROM @extschema@.tokens AS t
                WHERE t.id = _set_token_status.id AND t.status = _set_token_status.status) THEN
-        RAISE NOTICE 'token % is already %', id, status;
+        RAISE NOTICE 'the token is already %', status;
     END IF;
-    UPDATE @extschema@.tokens AS t SET status = _set_token_status.status, updated_at = now()
-    WHERE t.id IN (SELECT @extschema@._token_and_descendants(_set_token_status.id, cascade))
-      AND t.status <> _set_token_status.status;
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    RETURN changed;
+    RETURN @extschema@._set_status(
+        ARRAY(SELECT @extschema@._token_and_descendants(_set_token_status.id, cascade)), status);
 END
 $$;
 
@@ -679,11 +691,13 @@ CREATE FUNCTION @extschema@.create_token_as(
     labels text[] DEFAULT '{}',
     expires_at timestamptz DEFAULT NULL)
 RETURNS text
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT c.token
-    FROM @extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at) AS c
+BEGIN
+    -- A simple expression, not a query: the parent token is in no plan.
+    RETURN (@extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at)).token;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.create_token_with_id(text, text[], text, text[], timestamptz) IS
@@ -982,7 +996,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     target_org_id bigint;
-    revoked bigint;
 BEGIN
     IF label IS NULL AND org IS NULL AND parent_id IS NULL THEN
         RAISE EXCEPTION 'revoke_tokens needs at least one filter'
@@ -992,15 +1005,15 @@ BEGIN
     IF org IS NOT NULL THEN
         target_org_id := @extschema@._org_id(org);
     END IF;
-    UPDATE @extschema@.tokens AS t SET status = 'inactive', updated_at = now()
-    WHERE t.status = 'active'
-      AND (revoke_tokens.label IS NULL OR EXISTS (
-             SELECT FROM @extschema@.token_labels AS l
-             WHERE l.token_id = t.id AND l.label = revoke_tokens.label))
-      AND (target_org_id IS NULL OR t.org_id = target_org_id)
-      AND (revoke_tokens.parent_id IS NULL OR t.parent_id = revoke_tokens.parent_id);
-    GET DIAGNOSTICS revoked = ROW_COUNT;
-    RETURN revoked;
+    RETURN @extschema@._set_status(ARRAY(
+        SELECT t.id FROM @extschema@.tokens AS t
+        WHERE t.status = 'active'
+          AND (revoke_tokens.label IS NULL OR EXISTS (
+                 SELECT FROM @extschema@.token_labels AS l
+                 WHERE l.token_id = t.id AND l.label = revoke_tokens.label))
+          AND (target_org_id IS NULL OR t.org_id = target_org_id)
+          AND (revoke_tokens.parent_id IS NULL OR t.parent_id = revoke_tokens.parent_id)
+        FOR NO KEY UPDATE), 'inactive');
 END
 $$;
 

@@ -654,7 +654,9 @@ influx_tokens__check_expiry(PG_FUNCTION_ARGS)
 	if (expires_at <= GetCurrentTimestamp())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expiry time %s is not in the future", timestamptz_to_str(expires_at)),
+				 errmsg("expiry time %s is not in the future",
+						DatumGetCString(DirectFunctionCall1(timestamptz_out,
+															TimestampTzGetDatum(expires_at)))),
 				 errhint("Pass NULL for a token that never expires.")));
 	PG_RETURN_TIMESTAMPTZ(expires_at);
 }

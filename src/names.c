@@ -2,7 +2,10 @@
  *
  * names.c
  *	  Validation of organization, bucket and label names, and the one way
- *	  a bad value is quoted back in an error message.
+ *	  the extension quotes a bad value in its own error messages (clipped,
+ *	  redacted when it looks like a token).  PostgreSQL's own input errors
+ *	  for arguments of other types (bigint, arrays, timestamps) quote values
+ *	  without asking us: see SECURITY.md.
  *
  *-------------------------------------------------------------------------
  */

@@ -194,14 +194,15 @@ async function createAuthorization(req, res) {
   let created;
   try {
     ({ rows: [created] } = await pool.query(
-      'SELECT influx_tokens.create_token_as($1, $2, $3) AS token', [token, permissions, body.description || null]));
+      'SELECT id, token FROM influx_tokens.create_token_as_with_id($1, $2, $3)',
+      [token, permissions, body.description || null]));
   } catch (e) {
     if (e.code === '42501') return send(res, 403, { code: 'forbidden', message: e.message });
     if (e.code && e.code.startsWith('22')) return send(res, 400, { code: 'invalid', message: e.message });
     if (e.code === '42704') return send(res, 404, { code: 'not found', message: e.message });
     throw e;
   }
-  const { rows: [row] } = await pool.query('SELECT * FROM influx_tokens.token_info($1)', [created.token]);
+  const { rows: [row] } = await pool.query('SELECT * FROM influx_tokens.token_list WHERE id = $1', [created.id]);
   send(res, 201, authorizationJson(row, self, created.token));
 }
 

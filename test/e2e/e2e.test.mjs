@@ -76,14 +76,14 @@ before(async () => {
     GRANT USAGE ON SCHEMA frontend TO e2e_frontend;
     GRANT INSERT ON frontend.points TO e2e_frontend;
     GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list, influx_tokens.org_list TO e2e_frontend;
-    GRANT EXECUTE ON FUNCTION influx_tokens._usage(), influx_tokens._usage_tracked() TO e2e_frontend;
+    GRANT EXECUTE ON FUNCTION influx_tokens._token_usage(bigint) TO e2e_frontend;
   `);
   orgID = (await admin.query("SELECT lpad(to_hex(id), 16, '0') AS id FROM influx_tokens.orgs WHERE name = 'acme'")).rows[0].id;
   tokens.writer = await create('{write:buckets/metrics}', { description: 'writer' });
   tokens.reader = await create('{read:buckets/metrics}', { description: 'reader' });
   tokens.readAll = await create('{read:buckets/metrics,read:buckets/logs}');
   tokens.revoked = await create('{write:buckets/metrics}');
-  await admin.query('SELECT influx_tokens.revoke_token(id) FROM influx_tokens.token_info($1)', [tokens.revoked]);
+  await admin.query('SELECT influx_tokens.revoke_token($1)', [tokens.revoked]);
   tokens.expired = await create('{write:buckets/metrics}', { expires: new Date(Date.now() + 300) });
   tokens.service = await create('{write:authorizations,read:authorizations,write:buckets,read:buckets}', { description: 'service' });
   await admin.query("SELECT influx_tokens.import_token('acme', $1, '{write:buckets/logs}', 'imported plaintext')", [influx2Token]);

@@ -30,6 +30,12 @@ $node->safe_psql('source', q{
 	  ('revoked', influx_tokens.create_token('globex', '{write:buckets}'));
 	SELECT influx_tokens.revoke_token(i.id)
 	FROM handed_out h, influx_tokens.token_info(h.token) i WHERE h.name = 'revoked';
+	-- A parent and the child it created: tokens.parent_id refers to tokens.
+	CREATE TABLE family (name text PRIMARY KEY, token text);
+	INSERT INTO family VALUES
+	  ('parent', influx_tokens.create_token('acme', '{write:authorizations,write:buckets/logs}', 'parent'));
+	INSERT INTO family SELECT 'child', influx_tokens.create_token_as(token, '{write:buckets/logs}', 'child')
+	FROM family WHERE name = 'parent';
 });
 
 my $checks = q{
@@ -54,12 +60,17 @@ is($before_checks,
 	'checks in the source database');
 
 my $dump = $node->basedir . '/source.dump';
-$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('source'), '-f', $dump ], 'pg_dump');
+my ($dump_out, $dump_err) = run_command([ 'pg_dump', '-Fc', '-d', $node->connstr('source'), '-f', $dump ]);
+ok(-s $dump, 'pg_dump');
+is($dump_err, '', 'pg_dump warns about nothing (no circular foreign key in the token table)');
 $node->command_ok([ 'pg_restore', '-d', $node->connstr('target'), $dump ], 'pg_restore into a new database');
 
 is($node->safe_psql('target', $checks), $before_checks, 'every token answers the same after restore');
 is($node->safe_psql('target', $listing), $before_list, 'token_list is identical after restore');
 is($node->safe_psql('target', "SELECT count(*) FROM influx_tokens.token_labels"), '2', 'labels restored');
+is($node->safe_psql('target', q{
+	SELECT c.parent_id = p.id FROM influx_tokens.token_list c, influx_tokens.token_list p
+	WHERE c.description = 'child' AND p.description = 'parent'}), 't', 'the child still names its parent');
 
 # The restored database goes on working: new ids follow the old ones.
 my $max_id = $node->safe_psql('target', 'SELECT max(id) FROM influx_tokens.tokens');

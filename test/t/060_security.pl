@@ -4,6 +4,9 @@
 # - no token appears in the server log, even when every error is logged with
 #   its statement and every statement with its bind parameters (with
 #   log_parameter_max_length = 0, as SECURITY.md recommends);
+# - nor in a plan logged by auto_explain (nested statements), when
+#   management functions get the token as a bind parameter (1.2: the text
+#   overloads and create_token_as hand it to C through simple expressions);
 # - bytes that are not valid UTF-8 (in a SQL_ASCII database) are just data;
 # - installation refuses an influx_tokens schema owned by another role.
 use strict;
@@ -20,6 +23,9 @@ log_parameter_max_length = 0
 log_parameter_max_length_on_error = 0
 log_min_error_statement = info
 log_min_messages = info
+shared_preload_libraries = 'auto_explain'
+auto_explain.log_min_duration = 0
+auto_explain.log_nested_statements = on
 });
 $node->start;
 
@@ -30,11 +36,14 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE handed_out (name text PRIMARY KEY, token text);
 	INSERT INTO handed_out SELECT 'token' || i, influx_tokens.create_token('acme', '{write:buckets/metrics,read:orgs}',
 	    'token number ' || i, ARRAY['n:' || i]) FROM generate_series(1, 20) AS i;
+	INSERT INTO handed_out VALUES ('parent', influx_tokens.create_token('acme',
+	    '{write:authorizations,write:buckets/metrics,read:orgs}', 'parent'));
 	CREATE ROLE app LOGIN;
 	CREATE ROLE reader LOGIN IN ROLE pg_read_all_data;
 });
 my @tokens = split /\n/, $node->safe_psql('postgres', 'SELECT token FROM handed_out ORDER BY name');
-is(scalar(@tokens), 20, 'twenty tokens handed out');
+is(scalar(@tokens), 21, 'twenty-one tokens handed out');
+my $parent = $node->safe_psql('postgres', q{SELECT token FROM handed_out WHERE name = 'parent'});
 
 # Only the app's own table (handed_out, a stand-in for the app's secret store) has them.
 $node->safe_psql('postgres', 'CREATE TABLE app_secrets AS SELECT * FROM handed_out; DROP TABLE handed_out');
@@ -47,7 +56,7 @@ is(scalar(grep { index($dumped, $_) >= 0 } @tokens), 0, 'no token appears in the
 is(scalar(grep { index($dumped, substr($_, 4, 20)) >= 0 } @tokens), 0, 'nor any part of a token\'s random body');
 
 # pg_read_all_data reads digests (not tokens); a plain role reads nothing.
-is($node->safe_psql('postgres', 'SET ROLE reader; SELECT count(*) FROM influx_tokens.tokens'), '20',
+is($node->safe_psql('postgres', 'SET ROLE reader; SELECT count(*) FROM influx_tokens.tokens'), '21',
 	'pg_read_all_data can read the token table (digests)');
 my ($ret, $out, $err) = $node->psql('postgres', 'SET ROLE app; SELECT count(*) FROM influx_tokens.tokens');
 like($err, qr/permission denied for table tokens/, 'a plain role cannot read the token table');
@@ -63,6 +72,17 @@ $node->pgbench("--no-vacuum --client=2 --transactions=50 -M prepared -D tok=$tok
 		'check' => q{SELECT influx_tokens.token_check(:tok, 'write', 'metrics');
 SELECT influx_tokens.token_allows(:tok, 'read' || chr(58) || 'orgs');
 SELECT count(*) FROM influx_tokens.token_info(:tok);
+} });
+my $managed = $tokens[1];
+$node->pgbench("--no-vacuum --client=2 --transactions=20 -M prepared -D mt=$managed -D pt=$parent", 0,
+	[qr{processed: 40/40}], [], 'management by token text and delegation, the tokens as bind parameters', {
+		'manage' => q{SELECT influx_tokens.revoke_token(:mt);
+SELECT influx_tokens.activate_token(:mt);
+SELECT influx_tokens.set_token_description(:mt, 'described');
+SELECT influx_tokens.add_token_labels(:mt, ARRAY['x']);
+SELECT influx_tokens.set_token_expiry(:mt, NULL);
+SELECT count(*) FROM influx_tokens.create_token_as_with_id(:pt, ARRAY['write' || chr(58) || 'buckets/metrics']);
+SELECT influx_tokens.create_token_as(:pt, ARRAY['read' || chr(58) || 'orgs']) IS NOT NULL;
 } });
 for my $sql (
 	q{SELECT influx_tokens.token_check(token, token, 'metrics') FROM app_secrets},
@@ -84,6 +104,7 @@ for my $sql (
 
 my $log = slurp_file($node->logfile);
 like($log, qr/duration: .*token_check/, 'statements were logged');
+like($log, qr/Query Text: .*_set_token_status/, 'auto_explain logged the nested statements');
 like($log, qr/ERROR: .*redacted: looks like a token/, 'errors were logged, redacted');
 is(scalar(grep { index($log, $_) >= 0 } @tokens), 0, 'no token appears in the server log');
 unlike($log, qr/ixt_[0-9A-Za-z]{40}/, 'nothing shaped like a token appears in the server log');
