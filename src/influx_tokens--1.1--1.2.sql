@@ -1202,9 +1202,9 @@ DROP FUNCTION @extschema@._usage_tracked();
 
 
 ------------------------------------------------------------------------------
--- Privileges: PUBLIC may check tokens, read its own token's row and create
--- tokens as a token; nothing else.  Default privileges of the installing
--- role (ALTER DEFAULT PRIVILEGES) are taken back from every grantee first.
+-- Privileges: what the install script grants.  Default privileges of the
+-- updating role on the functions and the type this update creates are taken
+-- back from every grantee; grants on tables, views and the schema stay.
 ------------------------------------------------------------------------------
 
 DO $$
@@ -1212,21 +1212,10 @@ DECLARE
     object record;
 BEGIN
     FOR object IN
-        SELECT pg_catalog.format('%s %s', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-                                 c.oid::pg_catalog.regclass) AS target, a.grantee
-        FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
-        WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
-        UNION
-        SELECT pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure), a.grantee
+        SELECT pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure) AS target, a.grantee
         FROM pg_catalog.pg_proc AS p, pg_catalog.aclexplode(p.proacl) AS a
         WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-        UNION
-        SELECT 'SCHEMA @extschema@', a.grantee
-        FROM pg_catalog.pg_namespace AS n, pg_catalog.aclexplode(n.nspacl) AS a
-        WHERE n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-          AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
         UNION
         SELECT pg_catalog.format('TYPE %s', t.oid::pg_catalog.regtype), a.grantee
         FROM pg_catalog.pg_type AS t, pg_catalog.aclexplode(t.typacl) AS a
@@ -1240,8 +1229,6 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA @extschema@ FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 GRANT EXECUTE ON FUNCTION

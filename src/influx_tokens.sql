@@ -29,7 +29,11 @@
 
 /*
  * The schema comes from the control file.  If it already existed, another
- * role could have planted objects in it: refuse unless it is ours and empty.
+ * role could have planted objects in it (an overload a SECURITY DEFINER
+ * function would resolve to, say): refuse unless it is ours, empty, and
+ * nobody else may create objects in it.  A schema this CREATE EXTENSION
+ * made itself (its row is this transaction's) may carry CREATE for others
+ * from default privileges: those are revoked at the end of the script.
  */
 DO $$
 DECLARE
@@ -43,6 +47,25 @@ BEGIN
         RAISE EXCEPTION 'schema influx_tokens exists and is owned by another role'
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Drop the schema, or install as its owner.';
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.relnamespace OPERATOR(pg_catalog.=) schema_oid)
+       OR EXISTS (SELECT FROM pg_catalog.pg_proc AS p WHERE p.pronamespace OPERATOR(pg_catalog.=) schema_oid)
+       OR EXISTS (SELECT FROM pg_catalog.pg_type AS t WHERE t.typnamespace OPERATOR(pg_catalog.=) schema_oid)
+       OR EXISTS (SELECT FROM pg_catalog.pg_operator AS o WHERE o.oprnamespace OPERATOR(pg_catalog.=) schema_oid)
+    THEN
+        RAISE EXCEPTION 'schema influx_tokens already holds objects'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Install into a schema that does not exist yet, or an empty one.';
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_namespace AS n, pg_catalog.aclexplode(n.nspacl) AS a
+               WHERE n.oid OPERATOR(pg_catalog.=) schema_oid
+                 AND n.xmin OPERATOR(pg_catalog.<>) pg_catalog.xid(pg_catalog.pg_current_xact_id())
+                 AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+                 AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE')
+    THEN
+        RAISE EXCEPTION 'another role may create objects in schema influx_tokens'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'REVOKE CREATE ON SCHEMA influx_tokens FROM every other role first.';
     END IF;
 END
 $$;

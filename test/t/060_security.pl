@@ -104,7 +104,7 @@ for my $sql (
 
 my $log = slurp_file($node->logfile);
 like($log, qr/duration: .*token_check/, 'statements were logged');
-like($log, qr/Query Text: .*_set_token_status/, 'auto_explain logged the nested statements');
+like($log, qr/Query Text: .*_set_status/, 'auto_explain logged the nested statements');
 like($log, qr/ERROR: .*redacted: looks like a token/, 'errors were logged, redacted');
 is(scalar(grep { index($log, $_) >= 0 } @tokens), 0, 'no token appears in the server log');
 unlike($log, qr/ixt_[0-9A-Za-z]{40}/, 'nothing shaped like a token appears in the server log');
@@ -145,6 +145,43 @@ like($err, qr/schema influx_tokens exists and is owned by another role/,
 	'installation refuses a schema owned by another role');
 is($node->safe_psql('planted', q{SELECT count(*) FROM pg_extension WHERE extname = 'influx_tokens'}), '0',
 	'and installs nothing');
+
+# A schema of the installer's own is refused too when another role may create in it, or it holds objects.
+$node->safe_psql('postgres', q{CREATE DATABASE open_schema; CREATE DATABASE full_schema});
+$node->safe_psql('open_schema', q{CREATE SCHEMA influx_tokens; GRANT CREATE ON SCHEMA influx_tokens TO planter});
+($ret, $out, $err) = $node->psql('open_schema', 'CREATE EXTENSION influx_tokens');
+like($err, qr/another role may create objects in schema influx_tokens/,
+	'installation refuses a schema another role may create objects in');
+$node->safe_psql('full_schema', q{CREATE SCHEMA influx_tokens;
+	CREATE FUNCTION influx_tokens._check_name(kind text, name name) RETURNS text LANGUAGE sql AS 'SELECT NULL'});
+($ret, $out, $err) = $node->psql('full_schema', 'CREATE EXTENSION influx_tokens');
+like($err, qr/schema influx_tokens already holds objects/, 'installation refuses a schema that holds objects');
+is($node->safe_psql('open_schema', q{SELECT count(*) FROM pg_extension WHERE extname = 'influx_tokens'})
+	. $node->safe_psql('full_schema', q{SELECT count(*) FROM pg_extension WHERE extname = 'influx_tokens'}),
+	'00', 'and installs nothing in either');
+
+# Hostile default privileges of the installing role do not survive the installation.
+$node->safe_psql('postgres', q{CREATE DATABASE defaults; CREATE ROLE eager});
+$node->safe_psql('defaults', q{
+	ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO eager;
+	ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT ON SEQUENCES TO eager;
+	ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO eager;
+	ALTER DEFAULT PRIVILEGES GRANT CREATE ON SCHEMAS TO eager;
+	CREATE EXTENSION influx_tokens;});
+is($node->safe_psql('defaults', q{
+	SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'influx_tokens'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+	  AND (has_table_privilege('eager', c.oid, 'SELECT') OR has_table_privilege('eager', c.oid, 'INSERT'))}),
+	'0', 'default privileges give no table, view or sequence to another role');
+is($node->safe_psql('defaults', q{
+	SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
+	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('eager', p.oid, 'EXECUTE')}),
+	'create_token_as,create_token_as_with_id,token_allows,token_check,token_check,token_info',
+	'default privileges give no function beyond what PUBLIC has');
+is($node->safe_psql('defaults', q{SELECT has_schema_privilege('eager', 'influx_tokens', 'CREATE')}), 'f',
+	'nor CREATE on the schema');
+my ($mint_ret, $mint_out, $mint_err) = $node->psql('defaults',
+	q{SET ROLE eager; SELECT influx_tokens.create_org('x')});
+like($mint_err, qr/permission denied for function create_org/, 'the role cannot manage tokens');
 
 $node->stop;
 done_testing();

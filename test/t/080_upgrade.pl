@@ -97,7 +97,10 @@ $node->safe_psql('mid', q{
 	CREATE ROLE upgrade_admin;
 	GRANT EXECUTE ON FUNCTION influx_tokens.revoke_token(bigint), influx_tokens.set_token_expiry(bigint, timestamptz)
 	TO upgrade_admin;
+	GRANT SELECT ON influx_tokens.token_list TO upgrade_admin;
 	ALTER EXTENSION influx_tokens UPDATE;});
+is($node->safe_psql('mid', q{SELECT has_table_privilege('upgrade_admin', 'influx_tokens.token_list', 'SELECT')}), 't',
+	'SELECT granted to a role on a view stays');
 is($node->safe_psql('mid', q{
 	SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY 1) FROM pg_proc p
 	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('upgrade_admin', p.oid, 'EXECUTE')
@@ -107,6 +110,7 @@ is($node->safe_psql('mid', q{
 $node->safe_psql('mid', q{
 	REVOKE ALL ON FUNCTION influx_tokens.revoke_token(bigint, boolean), influx_tokens.set_token_expiry(bigint, timestamptz)
 	FROM upgrade_admin;
+	REVOKE ALL ON influx_tokens.token_list FROM upgrade_admin;
 	DROP ROLE upgrade_admin;});
 
 # Every updated database has the same objects as a fresh install.
