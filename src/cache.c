@@ -47,7 +47,8 @@ typedef struct CachedToken
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];	/* hash key */
 	dlist_node	lru;
-	TokenRecord *record;		/* allocated in cache_context */
+	TokenRecord *record;		/* allocated in cache_context, read-only */
+	UsagePending usage;			/* checks not yet counted (usage.c) */
 } CachedToken;
 
 typedef struct BucketKey
@@ -90,9 +91,6 @@ static SubTransactionId notified_subxid = InvalidSubTransactionId;
 
 static CacheStats stats;
 
-/* Cached token records holding checks not yet counted in shared memory. */
-static dlist_head pending_records = DLIST_STATIC_INIT(pending_records);
-
 /*
  * The bucket (or organization) most recently resolved: an app server checks
  * the same bucket over and over, and comparing one key is cheaper than a
@@ -102,7 +100,6 @@ static BucketKey last_name;
 static int64 last_name_id = 0;
 
 static void release_token(void *entry);
-static void flush_pending(void);
 static void bounded_trim(BoundedTable *t, long limit, void (*release) (void *entry));
 
 /*
@@ -217,6 +214,7 @@ cache_invalidate(void)
  * so far; a check calls it once, before any cache_get.  Only here is memory
  * of a cleared cache given back, so records returned by token_cache_get stay
  * valid until the next check even if an invalidation arrives meanwhile.
+ * The checks pending in the entries are counted before they are freed.
  */
 void
 cache_prepare(void)
@@ -224,7 +222,7 @@ cache_prepare(void)
 	AcceptInvalidationMessages();
 	if (!cache_valid)
 	{
-		flush_pending();
+		usage_flush();
 		if (cache_context != NULL)
 			MemoryContextReset(cache_context);
 		cache_build();
@@ -297,91 +295,38 @@ bounded_insert(BoundedTable *t, const void *key, void (*release) (void *entry))
 }
 
 /*
- * flush_record counts a record's pending checks in shared memory and takes
- * it off the pending list.
- */
-static void
-flush_record(TokenRecord *record, TimestampTz now)
-{
-	usage_flush(record, now);
-	if (record->pending_listed)
-	{
-		dlist_delete(&record->pending_node);
-		record->pending_listed = false;
-	}
-}
-
-/*
- * flush_pending counts every pending check in shared memory: at the end of
- * each transaction, and before cached records are freed.
- */
-static void
-flush_pending(void)
-{
-	dlist_mutable_iter iter;
-	TimestampTz now;
-
-	if (dlist_is_empty(&pending_records))
-		return;
-	now = GetCurrentTimestamp();
-	dlist_foreach_modify(iter, &pending_records)
-		flush_record(dlist_container(TokenRecord, pending_node, iter.cur), now);
-}
-
-/*
- * cache_note_check records the outcome of a check of a known token for the
- * usage counters: in the cached record (cheap, counted at transaction end),
- * or at once for a record that is not cached.
- */
-void
-cache_note_check(const TokenRecord *token, bool allowed)
-{
-	TokenRecord *record = (TokenRecord *) token;
-
-	if (!usage_enabled())
-		return;
-	if (allowed)
-		record->pending_allowed++;
-	else
-		record->pending_denied++;
-	if (!record->cached)
-		usage_flush(record, GetCurrentTimestamp());
-	else if (!record->pending_listed)
-	{
-		dlist_push_tail(&pending_records, &record->pending_node);
-		record->pending_listed = true;
-	}
-}
-
-/*
  * release_token frees the record of an evicted token, after counting its
  * pending checks.
  */
 static void
 release_token(void *entry)
 {
-	TokenRecord *record = ((CachedToken *) entry)->record;
+	CachedToken *cached = entry;
 
-	flush_record(record, GetCurrentTimestamp());
-	pfree(record);
+	usage_pending_forget(&cached->usage);
+	pfree(cached->record);
 }
 
 /*
  * token_cache_get returns what a check needs to know of the token with this
  * digest, from the cache or else from the tables; NULL if it does not exist.
- * The result is valid until the next cache_prepare.
+ * *usage is set to where the checks of a cached token are counted until the
+ * transaction ends, or to NULL for a token that could not be cached (its
+ * checks are counted at once).  Both are valid until the next cache_prepare.
  */
 const TokenRecord *
-token_cache_get(const uint8 *digest)
+token_cache_get(const uint8 *digest, UsagePending **usage)
 {
 	uint64		generation = cache_generation;
 	CachedToken *cached;
 	TokenRecord *record;
 	Size		size;
 
+	*usage = NULL;
 	if (cache_usable() && (cached = bounded_lookup(&token_table, digest)) != NULL)
 	{
 		stats.hits++;
+		*usage = &cached->usage;
 		return cached->record;
 	}
 
@@ -394,8 +339,9 @@ token_cache_get(const uint8 *digest)
 	cached = bounded_insert(&token_table, digest, release_token);
 	cached->record = MemoryContextAlloc(cache_context, size);
 	memcpy(cached->record, record, size);
-	cached->record->cached = true;
+	usage_pending_init(&cached->usage, record->id);
 	pfree(record);
+	*usage = &cached->usage;
 	return cached->record;
 }
 
@@ -511,18 +457,14 @@ relcache_changed(Datum arg, Oid relid)
 }
 
 /*
- * transaction_ended counts the transaction's checks in the usage counters,
- * and clears the cache after an abort of a transaction that changed the
- * tables: entries may have been loaded from its changes.
+ * transaction_ended clears the cache after an abort of a transaction that
+ * changed the tables: entries may have been loaded from its changes.  (The
+ * pending usage counts are added to shared memory by usage.c's own
+ * callback; the entries holding them are freed only at the next check.)
  */
 static void
 transaction_ended(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PREPARE)
-		flush_pending();
-
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
 		if (changed_in_transaction)

@@ -80,6 +80,7 @@ token_permits(const char *token_text, size_t token_length,
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
 	const TokenRecord *token;
+	UsagePending *usage;
 	bool		allowed;
 
 	if (!token_is_acceptable(token_text, token_length))
@@ -87,13 +88,13 @@ token_permits(const char *token_text, size_t token_length,
 	token_digest(token_text, token_length, digest);
 
 	cache_prepare();
-	token = token_cache_get(digest);
+	token = token_cache_get(digest, &usage);
 	if (token == NULL)
 		return false;
 
 	allowed = token_is_usable(token) &&
 		record_permits(token, action, type, org_name, org_name_length,
 					   bucket_name, bucket_name_length);
-	cache_note_check(token, allowed);
+	usage_note_check(usage, token->id, allowed);
 	return allowed;
 }

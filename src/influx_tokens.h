@@ -16,7 +16,8 @@
  *	  manage.c			C building blocks of the management functions
  *	  legacy.c			entry points named by the 1.0 and 1.1 scripts
  * Layers call downwards only: sql_api/manage -> check -> cache -> lookup
- * -> permission -> names, token_format, digest.
+ * -> permission -> names, token_format, digest; check and cache count
+ * checks through usage.
  *
  *-------------------------------------------------------------------------
  */
@@ -123,7 +124,7 @@ extern bool grants_allow(const TokenGrant *grants, int ngrants,
 
 /* ---- lookup.c ---- */
 
-/* What a check needs to know of one token, and its usage not yet counted. */
+/* What a check needs to know of one token; read-only once looked up. */
 typedef struct TokenRecord
 {
 	int64		id;
@@ -131,13 +132,6 @@ typedef struct TokenRecord
 	bool		active;
 	bool		has_expiry;
 	TimestampTz expires_at;
-	/* usage bookkeeping: usage.c counts, cache.c decides when */
-	bool		cached;			/* lives in the cache, not in a query's memory */
-	bool		pending_listed; /* in cache.c's list of records to flush */
-	uint32		pending_allowed;
-	uint32		pending_denied;
-	struct UsageEntry *usage;	/* shared counters, once found */
-	dlist_node	pending_node;
 	int			ngrants;
 	TokenGrant	grants[FLEXIBLE_ARRAY_MEMBER];
 } TokenRecord;
@@ -147,6 +141,23 @@ extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
 extern int64 lookup_org_id(const char *name, size_t length);
 extern bool lookup_is_extension_relation(Oid relid);
 extern void lookup_forget_relations(void);
+
+/* ---- usage.c (the pending counts; the rest is declared below) ---- */
+
+/*
+ * Checks of one token not yet counted in shared memory.  Its owner (the
+ * cache entry of the token, cache.c) keeps it; usage.c lists it until the
+ * end of the transaction, when the counts are added to shared memory.  The
+ * owner calls usage_pending_forget before freeing it.
+ */
+typedef struct UsagePending
+{
+	int64		token_id;
+	uint64		allowed;
+	uint64		denied;
+	bool		listed;			/* in usage.c's list of pending counts */
+	dlist_node	node;
+} UsagePending;
 
 /* ---- cache.c ---- */
 
@@ -164,18 +175,21 @@ typedef struct CacheStats
 
 extern void cache_init(void);
 extern void cache_prepare(void);
-extern const TokenRecord *token_cache_get(const uint8 *digest);
+extern const TokenRecord *token_cache_get(const uint8 *digest,
+										  UsagePending **usage);
 extern int64 bucket_cache_get_id(int64 org_id, const char *name, size_t length);
 extern int64 org_cache_get_id(const char *name, size_t length);
 extern void cache_note_table_change(Oid relid);
 extern CacheStats cache_get_stats(void);
-extern void cache_note_check(const TokenRecord *token, bool allowed);
 
 /* ---- usage.c ---- */
 
 extern void usage_init(void);
-extern bool usage_enabled(void);
-extern void usage_flush(TokenRecord *token, TimestampTz now);
+extern void usage_pending_init(UsagePending *pending, int64 token_id);
+extern void usage_note_check(UsagePending *pending, int64 token_id,
+							 bool allowed);
+extern void usage_pending_forget(UsagePending *pending);
+extern void usage_flush(void);
 
 /* ---- check.c ---- */
 
