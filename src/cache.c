@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * cache.c
- *	  Per-backend cache of tokens (by digest) and buckets (by organization
- *	  and name), and its invalidation.
+ *	  Per-backend cache of tokens (by digest) and of bucket and organization
+ *	  names (by scope and name), and its invalidation.
  *
  * Correctness first.  Every change to the extension's tables fires a
  * statement-level trigger (cache_note_table_change) that
@@ -40,8 +40,8 @@
 #include "utils/inval.h"
 #include "utils/memutils.h"
 
-/* Longest bucket name in bytes: NAME_MAX_CHARS characters of up to 4 bytes. */
-#define BUCKET_NAME_MAX_BYTES (NAME_MAX_CHARS * MAX_MULTIBYTE_CHAR_LEN)
+/* Longest name in bytes: NAME_MAX_CHARS characters of up to 4 bytes. */
+#define NAME_MAX_BYTES (NAME_MAX_CHARS * MAX_MULTIBYTE_CHAR_LEN)
 
 typedef struct CachedToken
 {
@@ -51,19 +51,23 @@ typedef struct CachedToken
 	UsagePending usage;			/* checks not yet counted (usage.c) */
 } CachedToken;
 
-typedef struct BucketKey
+/*
+ * The name cache holds bucket names (scoped by their organization's id) and
+ * organization names (scope 0, which no organization has).
+ */
+typedef struct NameKey
 {
-	int64		org_id;			/* the scope: 0 for an organization's own name */
+	int64		scope;			/* the bucket's organization; 0 for an organization */
 	uint32		name_length;
-	char		name[BUCKET_NAME_MAX_BYTES];
-} BucketKey;
+	char		name[NAME_MAX_BYTES];
+} NameKey;
 
-typedef struct CachedBucket
+typedef struct CachedName
 {
-	BucketKey	key;			/* hash key */
+	NameKey		key;			/* hash key */
 	dlist_node	lru;
-	int64		bucket_id;		/* or the organization's id */
-} CachedBucket;
+	int64		id;				/* the bucket's or the organization's id */
+} CachedName;
 
 /* A hash table bounded by cache_size entries, most recently used first. */
 typedef struct BoundedTable
@@ -78,7 +82,7 @@ static int	cache_size = 10000;
 
 static MemoryContext cache_context = NULL;
 static BoundedTable token_table;
-static BoundedTable bucket_table;
+static BoundedTable name_table;
 
 /* Bumped by every invalidation; a load that sees it move stores nothing. */
 static uint64 cache_generation = 0;
@@ -96,7 +100,7 @@ static CacheStats stats;
  * the same bucket over and over, and comparing one key is cheaper than a
  * hash lookup.  Cleared with the cache.
  */
-static BucketKey last_name;
+static NameKey last_name;
 static int64 last_name_id = 0;
 
 static void release_token(void *entry);
@@ -116,40 +120,40 @@ digest_hash(const void *key, Size keysize)
 }
 
 /*
- * bucket_key_hash hashes the used part of a BucketKey only.
+ * name_key_hash hashes the used part of a NameKey only.
  */
 static uint32
-bucket_key_hash(const void *key, Size keysize)
+name_key_hash(const void *key, Size keysize)
 {
-	const BucketKey *k = key;
+	const NameKey *k = key;
 
-	return hash_combine(hash_bytes_uint32((uint32) k->org_id ^ (uint32) (k->org_id >> 32)),
+	return hash_combine(hash_bytes_uint32((uint32) k->scope ^ (uint32) (k->scope >> 32)),
 						hash_bytes((const unsigned char *) k->name, (int) k->name_length));
 }
 
 /*
- * bucket_key_match compares the used parts of two BucketKeys (0 if equal).
+ * name_key_match compares the used parts of two BucketKeys (0 if equal).
  */
 static int
-bucket_key_match(const void *key1, const void *key2, Size keysize)
+name_key_match(const void *key1, const void *key2, Size keysize)
 {
-	const BucketKey *a = key1;
-	const BucketKey *b = key2;
+	const NameKey *a = key1;
+	const NameKey *b = key2;
 
-	if (a->org_id != b->org_id || a->name_length != b->name_length)
+	if (a->scope != b->scope || a->name_length != b->name_length)
 		return 1;
 	return memcmp(a->name, b->name, a->name_length);
 }
 
 /*
- * bucket_key_copy copies the used part of a BucketKey into a new entry.
+ * name_key_copy copies the used part of a NameKey into a new entry.
  */
 static void *
-bucket_key_copy(void *dest, const void *src, Size keysize)
+name_key_copy(void *dest, const void *src, Size keysize)
 {
-	const BucketKey *k = src;
+	const NameKey *k = src;
 
-	return memcpy(dest, src, offsetof(BucketKey, name) + k->name_length);
+	return memcpy(dest, src, offsetof(NameKey, name) + k->name_length);
 }
 
 /*
@@ -179,18 +183,18 @@ cache_build(void)
 	token_table.lru_offset = offsetof(CachedToken, lru);
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(BucketKey);
-	ctl.entrysize = sizeof(CachedBucket);
-	ctl.hash = bucket_key_hash;
-	ctl.match = bucket_key_match;
-	ctl.keycopy = bucket_key_copy;
+	ctl.keysize = sizeof(NameKey);
+	ctl.entrysize = sizeof(CachedName);
+	ctl.hash = name_key_hash;
+	ctl.match = name_key_match;
+	ctl.keycopy = name_key_copy;
 	ctl.hcxt = cache_context;
-	bucket_table.table = hash_create("influx_tokens buckets", 256, &ctl,
+	name_table.table = hash_create("influx_tokens names", 256, &ctl,
 									 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
 									 HASH_KEYCOPY | HASH_CONTEXT);
-	dlist_init(&bucket_table.lru);
-	bucket_table.entries = 0;
-	bucket_table.lru_offset = offsetof(CachedBucket, lru);
+	dlist_init(&name_table.lru);
+	name_table.entries = 0;
+	name_table.lru_offset = offsetof(CachedName, lru);
 
 	cache_valid = true;
 }
@@ -230,7 +234,7 @@ cache_prepare(void)
 
 	/* influx_tokens.cache_size may have been lowered since the last check. */
 	bounded_trim(&token_table, cache_size, release_token);
-	bounded_trim(&bucket_table, cache_size, NULL);
+	bounded_trim(&name_table, cache_size, NULL);
 }
 
 /*
@@ -358,34 +362,34 @@ static int64
 name_cache_get(int64 scope, const char *name, size_t length, NameLookup lookup)
 {
 	uint64		generation = cache_generation;
-	BucketKey	key;
-	CachedBucket *cached;
+	NameKey	key;
+	CachedName *cached;
 	int64		id;
 
 	/* No valid name is this long, so nothing has it. */
-	if (length > BUCKET_NAME_MAX_BYTES)
+	if (length > NAME_MAX_BYTES)
 		return 0;
 
-	if (last_name_id != 0 && cache_usable() && last_name.org_id == scope &&
+	if (last_name_id != 0 && cache_usable() && last_name.scope == scope &&
 		last_name.name_length == length && memcmp(last_name.name, name, length) == 0)
 		return last_name_id;
 
-	key.org_id = scope;
+	key.scope = scope;
 	key.name_length = (uint32) length;
 	memcpy(key.name, name, length);
 
-	if (cache_usable() && (cached = bounded_lookup(&bucket_table, &key)) != NULL)
+	if (cache_usable() && (cached = bounded_lookup(&name_table, &key)) != NULL)
 	{
-		bucket_key_copy(&last_name, &key, sizeof(key));
-		last_name_id = cached->bucket_id;
+		name_key_copy(&last_name, &key, sizeof(key));
+		last_name_id = cached->id;
 		return last_name_id;
 	}
 
 	id = lookup(scope, name, length);
 	if (id != 0 && cache_usable() && generation == cache_generation)
 	{
-		cached = bounded_insert(&bucket_table, &key, NULL);
-		cached->bucket_id = id;
+		cached = bounded_insert(&name_table, &key, NULL);
+		cached->id = id;
 	}
 	return id;
 }
@@ -497,7 +501,7 @@ cache_get_stats(void)
 
 	result.capacity = cache_size;
 	result.tokens = cache_valid ? token_table.entries : 0;
-	result.buckets = cache_valid ? bucket_table.entries : 0;
+	result.buckets = cache_valid ? name_table.entries : 0;
 	result.memory_bytes = cache_context ? MemoryContextMemAllocated(cache_context, true) : 0;
 	return result;
 }
@@ -510,7 +514,7 @@ void
 cache_init(void)
 {
 	DefineCustomIntVariable("influx_tokens.cache_size",
-							"Maximum number of tokens (and of buckets) each backend caches.",
+							"Maximum number of tokens (and of bucket and organization names) each backend caches.",
 							"0 switches the cache off; every check then reads the tables.",
 							&cache_size,
 							10000, 0, 10000000,
