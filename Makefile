@@ -35,6 +35,7 @@ include $(PGXS)
 
 # Every object depends on the shared header.
 $(OBJS): src/influx_tokens.h
+src/cache.o: src/pg_compat.h
 
 # TAP tests start their own clusters (PostgreSQL::Test::Cluster), so they
 # must run as a user initdb accepts; see test/run-all.sh.
