@@ -12,7 +12,7 @@ cd "$root"
 
 bash test/install-deps.sh || exit 1
 make -s clean >/dev/null
-make -s >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+make -s WERROR=1 >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 make -s install >/dev/null || { echo "install failed"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
