@@ -6,6 +6,7 @@
 #   18  in a Debian sid root: Debian's postgresql-18
 #
 #   bash test/pg-versions.sh [15|17|18|all]...      # as root; default all
+#   bash test/pg-versions.sh --exec 17 COMMAND...    # COMMAND in 17's root
 #
 # A root is made once (debootstrap --variant=minbase, then apt-get install,
 # about 2 minutes each) from the Debian archive that this machine's apt
@@ -31,6 +32,18 @@ chmod 755 "$logdir"
 declare -A suite_of=([17]=trixie [18]=sid)
 chroot_env=(/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 	HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive)
+
+# --exec 17|18 COMMAND...: runs a command in that version's root instead of
+# the suites (test/bench/bench.sh --pg 17 does).
+exec_command=()
+if [ "${1:-}" = --exec ]; then
+	if [ $# -lt 3 ] || { [ "$2" != 17 ] && [ "$2" != 18 ]; }; then
+		echo "usage: $0 --exec 17|18 COMMAND..." >&2
+		exit 2
+	fi
+	exec_command=("${@:3}")
+	set -- "$2"
+fi
 
 versions=()
 for arg in "${@:-all}"; do
@@ -172,16 +185,19 @@ make_root() {
 	root_stamp "$v" >"$dir/.influx_tokens-root"
 }
 
-# Runs the suites for version $1 in its root; prints its lines and result.
-run_in_root() {
-	local v=$1 dir="$cache/pg$1"
+# Runs command $2... for version $1: in its root, as root, in a fresh copy of
+# the working tree (/build/influx_tokens), with PG_CONFIG set; logs written to
+# /build/logs there are copied to $logdir/pgNN.
+in_root() {
+	local v=$1 dir="$cache/pg$1" rc
+	shift
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "PostgreSQL $v runs in a chroot: run as root"
 		return 1
 	fi
 	mkdir -p "$cache"
 	dir=$(realpath -m "$dir")
-	# One run at a time per root; held until this version is done.
+	# One run at a time per root; held until this one is done.
 	exec {lock}>"$cache/pg$v.lock"
 	flock "$lock"
 	trap 'leave_root "$dir"' EXIT
@@ -203,14 +219,21 @@ run_in_root() {
 	tar -C "$root" --exclude=./.git --exclude=node_modules --exclude=./tmp_check --exclude=./results \
 		--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$dir/build/influx_tokens" -xf -
 	chroot "$dir" "${chroot_env[@]}" PG_CONFIG="/usr/lib/postgresql/$v/bin/pg_config" LOGDIR=/build/logs \
-		bash /build/influx_tokens/test/run-suites.sh
-	cp -r "$dir/build/logs" "$logdir/pg$v"
+		sh -c 'cd /build/influx_tokens && exec "$@"' sh "$@"
+	rc=$?
+	[ -d "$dir/build/logs" ] && cp -r "$dir/build/logs" "$logdir/pg$v"
 	leave_root "$dir"
 	trap - EXIT INT TERM HUP
 	exec {lock}>&-
+	return $rc
 }
 
 bash "$root/test/install-deps.sh" || exit 1
+
+if [ ${#exec_command[@]} -gt 0 ]; then
+	in_root "${versions[0]}" "${exec_command[@]}"
+	exit
+fi
 
 passed=0
 failed=0
@@ -220,7 +243,7 @@ for v in "${versions[@]}"; do
 	if [ "$v" = 15 ]; then
 		LOGDIR="$logdir/pg15" bash "$root/test/run-suites.sh"
 	else
-		run_in_root "$v"
+		in_root "$v" bash test/run-suites.sh
 	fi 2>&1 | tee "$out"
 	line=$(grep -E "^result: pg$v passed=[0-9]+ failed=[0-9]+$" "$out" | tail -1)
 	if [ -n "$line" ]; then
