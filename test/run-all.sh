@@ -22,7 +22,7 @@ chmod 755 "$logdir"
 # suite and per TAP assertion.  15 goes first and stays installed for the
 # tests below.
 LOGDIR="$logdir" bash test/pg-versions.sh all 2>&1 | tee "$logdir/pg-versions.log" |
-	grep -vE '^([0-9]+ passed, [0-9]+ failed|logs: .*)$'
+	grep --line-buffered -vE '^([0-9]+ passed, [0-9]+ failed|logs: .*)$'
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$logdir/pg-versions.log" | tail -1)
 if [ -n "$line" ]; then
 	passed=$((passed + $(echo "$line" | awk '{ print $1 }')))
