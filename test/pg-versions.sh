@@ -201,7 +201,7 @@ in_root() {
 	exec {lock}>"$cache/pg$v.lock"
 	flock "$lock"
 	trap 'leave_root "$dir"' EXIT
-	trap 'exit 130' INT TERM HUP
+	trap 'leave_root "$dir"; exit 130' INT TERM HUP
 	local started=$SECONDS
 	if root_is_healthy "$dir" "$v"; then
 		echo "reusing the PostgreSQL $v root in $dir"
@@ -237,14 +237,20 @@ fi
 
 passed=0
 failed=0
+# The suites for version $1, here or in its root.  (A function, not an "if"
+# in the pipeline below: bash runs no EXIT trap in a piped compound command.)
+run_version() {
+	if [ "$1" = 15 ]; then
+		LOGDIR="$logdir/pg15" bash "$root/test/run-suites.sh"
+	else
+		in_root "$1" bash test/run-suites.sh
+	fi
+}
+
 for v in "${versions[@]}"; do
 	echo "=== PostgreSQL $v"
 	out="$logdir/pg$v.out"
-	if [ "$v" = 15 ]; then
-		LOGDIR="$logdir/pg15" bash "$root/test/run-suites.sh"
-	else
-		in_root "$v" bash test/run-suites.sh
-	fi 2>&1 | tee "$out"
+	run_version "$v" 2>&1 | tee "$out"
 	line=$(grep -E "^result: pg$v passed=[0-9]+ failed=[0-9]+$" "$out" | tail -1)
 	if [ -n "$line" ]; then
 		p=$(echo "$line" | sed -E 's/.*passed=([0-9]+).*/\1/')
