@@ -48,7 +48,8 @@ if [ "${1:-}" != "--inside" ]; then
 	make -s -C "$root" clean PG_CONFIG="$pg_config" >/dev/null
 	make -s -C "$root" PG_CONFIG="$pg_config" >/dev/null
 	make -s -C "$root" install PG_CONFIG="$pg_config" >/dev/null
-	exec pg_virtualenv -t -v "$pg" -o shared_buffers=1GB -o max_connections=20 -o fsync=off \
+	# ssl=off: pg_virtualenv's clusters in Debian 13 and later have TLS on, and pgbench would measure it.
+	exec pg_virtualenv -t -v "$pg" -o shared_buffers=1GB -o max_connections=20 -o fsync=off -o ssl=off \
 		-o synchronous_commit=off -o shared_preload_libraries=influx_tokens bash "$0" --inside
 fi
 work=$(mktemp -d)
