@@ -29,6 +29,7 @@
  *-------------------------------------------------------------------------
  */
 #include "influx_tokens.h"
+#include "pg_compat.h"
 
 #include "access/xact.h"
 #include "common/hashfn.h"
@@ -436,11 +437,11 @@ cache_note_table_change(Oid relid)
 	cache_invalidate();
 	changed_in_transaction = true;
 
-	if (notified_lxid != MyProc->lxid ||
+	if (notified_lxid != COMPAT_MY_LXID ||
 		notified_subxid != GetCurrentSubTransactionId())
 	{
 		CacheInvalidateRelcacheByRelid(relid);
-		notified_lxid = MyProc->lxid;
+		notified_lxid = COMPAT_MY_LXID;
 		notified_subxid = GetCurrentSubTransactionId();
 	}
 }

@@ -4,7 +4,8 @@
 # OpenSSL headers for the digest, IPC::Run for the TAP tests, clang with
 # its libFuzzer and sanitizer runtimes for the fuzz targets, Node.js and npm
 # for the front end's end-to-end test (its npm packages come from the
-# registry, pinned by package-lock.json, in test/e2e/run.sh).
+# registry, pinned by package-lock.json, in test/e2e/run.sh), and debootstrap
+# for the Debian roots in which test/pg-versions.sh runs PostgreSQL 17 and 18.
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	libipc-run-perl
 	clang libclang-rt-14-dev
+	debootstrap
 )
 # Node.js and npm for the front end example and its end-to-end test, unless
 # the machine already has them (from Debian or elsewhere).

@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash test/install-deps.sh
 command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-make -s >/dev/null
+make -s WERROR=1 >/dev/null
 make -s install >/dev/null
 
 bindir=$(pg_config --bindir)

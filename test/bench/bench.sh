@@ -3,6 +3,9 @@
 # of doing the same thing (baseline.sql), from one run on one machine.
 #
 #   bash test/bench/bench.sh            # as root on Debian 12 (installs, builds)
+#   bash test/bench/bench.sh --pg 17    # the same on PostgreSQL 17 (or 18, 15): the
+#                                       # one installed here, else in the Debian root
+#                                       # of test/pg-versions.sh
 #
 # It starts a throwaway cluster (pg_virtualenv -t: private), builds databases with 10,000
 # and 1,000,000 tokens (setup.sql) and measures, for influx_tokens and both
@@ -25,18 +28,30 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-if [ "${1:-}" != "--inside" ]; then
-	bash "$root/test/install-deps.sh"
-	make -s -C "$root" >/dev/null
-	make -s -C "$root" install >/dev/null
-	exec pg_virtualenv -t -o shared_buffers=1GB -o max_connections=20 -o fsync=off \
-		-o synchronous_commit=off -o shared_preload_libraries=influx_tokens bash "$0" --inside
-fi
-
 HOT_N=${HOT_N:-2000000}
 BASELINE_HOT_N=${BASELINE_HOT_N:-100000}
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-8}
 BIG_N=${BIG_N:-1000000}
+
+pg=15
+if [ "${1:-}" = --pg ]; then
+	pg=${2:?"usage: $0 [--pg 15|17|18]"}
+	shift 2
+fi
+if [ "${1:-}" != "--inside" ]; then
+	[ "$pg" = 15 ] && bash "$root/test/install-deps.sh"
+	pg_config=/usr/lib/postgresql/$pg/bin/pg_config
+	if [ ! -x "$pg_config" ]; then
+		exec bash "$root/test/pg-versions.sh" --exec "$pg" env HOT_N="$HOT_N" BASELINE_HOT_N="$BASELINE_HOT_N" \
+			PGBENCH_SECONDS="$PGBENCH_SECONDS" BIG_N="$BIG_N" bash test/bench/bench.sh --pg "$pg"
+	fi
+	make -s -C "$root" clean PG_CONFIG="$pg_config" >/dev/null
+	make -s -C "$root" PG_CONFIG="$pg_config" >/dev/null
+	make -s -C "$root" install PG_CONFIG="$pg_config" >/dev/null
+	# ssl=off: pg_virtualenv's clusters in Debian 13 and later have TLS on, and pgbench would measure it.
+	exec pg_virtualenv -t -v "$pg" -o shared_buffers=1GB -o max_connections=20 -o fsync=off -o ssl=off \
+		-o synchronous_commit=off -o shared_preload_libraries=influx_tokens bash "$0" --inside
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The loops' generate_series is materialized; keep it in memory so that the
