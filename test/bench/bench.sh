@@ -32,18 +32,19 @@ HOT_N=${HOT_N:-2000000}
 BASELINE_HOT_N=${BASELINE_HOT_N:-100000}
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-8}
 BIG_N=${BIG_N:-1000000}
+INFO_N=${INFO_N:-20000}
 
 pg=15
 if [ "${1:-}" = --pg ]; then
 	pg=${2:?"usage: $0 [--pg 15|17|18]"}
 	shift 2
 fi
-if [ "${1:-}" != "--inside" ]; then
+if [ "${1:-}" != "--inside" ] && [ "${1:-}" != "--info-unloaded" ]; then
 	[ "$pg" = 15 ] && bash "$root/test/install-deps.sh"
 	pg_config=/usr/lib/postgresql/$pg/bin/pg_config
 	if [ ! -x "$pg_config" ]; then
 		exec bash "$root/test/pg-versions.sh" --exec "$pg" env HOT_N="$HOT_N" BASELINE_HOT_N="$BASELINE_HOT_N" \
-			PGBENCH_SECONDS="$PGBENCH_SECONDS" BIG_N="$BIG_N" bash test/bench/bench.sh --pg "$pg"
+			PGBENCH_SECONDS="$PGBENCH_SECONDS" BIG_N="$BIG_N" INFO_N="$INFO_N" bash test/bench/bench.sh --pg "$pg"
 	fi
 	make -s -C "$root" clean PG_CONFIG="$pg_config" >/dev/null
 	make -s -C "$root" PG_CONFIG="$pg_config" >/dev/null
@@ -104,6 +105,17 @@ tps() {
 		awk '/^tps = / { printf "%.0f", $3 }'
 }
 
+# token_info calls/s of the hot token (a token_list row, usage included).
+info() { hot "$1" "EXISTS (SELECT FROM influx_tokens.token_info(h.token))" "$INFO_N"; }
+
+# --info-unloaded: in a cluster without shared_preload_libraries (started by
+# the main run), token_info calls/s on the 10,000-token database.
+if [ "${1:-}" = --info-unloaded ]; then
+	build bench_10k 10000
+	info bench_10k
+	exit 0
+fi
+
 echo "SELECT 1;" >"$work/select1.sql"
 echo "SELECT influx_tokens.token_check(:tok, 'write', 'b');" >"$work/ext.sql"
 echo "SELECT bench_sql.token_check(:tok, 'write', 'b');" >"$work/sql.sql"
@@ -147,6 +159,15 @@ for size in "${sizes[@]}"; do
 done
 
 # Memory per cached token: 10,000 distinct tokens in one backend's cache.
+# token_info with every token of the cluster's usage table counted (the
+# cold runs above counted 10,000 + 100,000 distinct tokens), next to a server
+# without the library preloaded (no counters at all): 1.1 read every counter
+# on each call.
+R[info_tracked]=$(info bench_10k)
+R[info_counted]=$(q bench_10k "SELECT tracked_tokens FROM influx_tokens.usage_stats()")
+echo "measuring token_info without preloading..." >&2
+R[info_unloaded]=$(pg_virtualenv -t -v "$pg" -o ssl=off -o fsync=off bash "$0" --pg "$pg" --info-unloaded | tail -1)
+
 R[mem]=$(psql -XAtq -v ON_ERROR_STOP=1 -d bench_10k <<'SQL' | tail -1
 SET influx_tokens.cache_size = 20000;
 SELECT influx_tokens.token_check(NULL, 'read', 'b');
@@ -204,6 +225,9 @@ row "big vs 10k, cold (rate 10k / rate big)" "$(ratio "${R[cold_ext_10k]}" "${R[
 row "create 100,000 tokens, seconds" "${R[create_ext]}" "${R[create_sql]}" "" \
 	"$(ratio "${R[create_sql]}" "${R[create_ext]}")x" ""
 row "memory per cached token, bytes" "${R[mem]}" "" "" "" ""
+row "token_info, calls/s, ${R[info_counted]} tokens counted (10k)" "${R[info_tracked]}" "" "" \
+	"$(ratio "${R[info_unloaded]}" "${R[info_tracked]}")x time of not preloaded" ""
+row "  not preloaded (no counters), calls/s" "${R[info_unloaded]}" "" "" "" ""
 echo
 echo "Rates: higher is better; 'vs' columns are influx_tokens / baseline (for seconds, baseline / influx_tokens)."
 echo "Cold: each token checked once, in a new connection; the cache holds 10,000 tokens by default."
