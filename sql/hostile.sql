@@ -19,7 +19,7 @@ SELECT p.proname, n AS null_argument,
             FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, i) JOIN samples s ON s.type = a.t))) AS outcome
 FROM pg_proc p, generate_series(1, p.pronargs) AS n
 WHERE p.pronamespace = 'influx_tokens'::regnamespace AND p.proname !~ '^_' AND p.prokind = 'f'
-ORDER BY 1, 2;
+ORDER BY 1, 2, 3 COLLATE "C";
 ROLLBACK;
 -- The checks never return NULL, whatever is NULL (except the action, an error above).
 SELECT influx_tokens.token_check(t, 'read', b) IS NULL AS check_null, influx_tokens.token_allows(t, 'read:orgs') IS NULL AS allows_null
