@@ -1126,7 +1126,7 @@ usage_init(void)
 		return;
 	usage_preloaded = true;
 	DefineCustomIntVariable("influx_tokens.usage_max",
-							"Most tokens whose usage is counted.",
+							"Most tokens whose usage is counted, in all databases together (100 to 100000000).",
 							"Checks of further tokens are not counted; save_usage() forgets deleted tokens.",
 							&usage_max, 100000, 100, 100000000, PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
