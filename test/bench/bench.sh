@@ -166,8 +166,8 @@ done
 R[info_tracked]=$(info bench_10k)
 R[info_counted]=$(q bench_10k "SELECT tracked_tokens FROM influx_tokens.usage_stats()")
 echo "measuring token_info without preloading..." >&2
-# A port of its own: the private cluster of -t does not know this one's.
-R[info_unloaded]=$(pg_virtualenv -t -v "$pg" -p "$((PGPORT + 1))" -o ssl=off -o fsync=off \
+# A port of its own (pg_virtualenv creates its cluster on $PGPORT, this one's).
+R[info_unloaded]=$(PGPORT=$((PGPORT + 1)) pg_virtualenv -t -v "$pg" -o ssl=off -o fsync=off \
 	bash "$0" --pg "$pg" --info-unloaded | tail -1)
 
 R[mem]=$(psql -XAtq -v ON_ERROR_STOP=1 -d bench_10k <<'SQL' | tail -1
