@@ -167,7 +167,7 @@ done
 R[info_tracked]=$(info bench_10k)
 R[info_counted]=$(q bench_10k "SELECT tracked_tokens FROM influx_tokens.usage_stats()")
 echo "measuring token_info without preloading..." >&2
-# A port of its own (pg_virtualenv creates its cluster on $PGPORT, this one's).
+# A port of its own: a new throwaway cluster would take $PGPORT, this one's.
 R[info_unloaded]=$(PGPORT=$((PGPORT + 1)) pg_virtualenv -t -v "$pg" -o ssl=off -o fsync=off \
 	bash "$0" --pg "$pg" --info-unloaded | grep -E '^[0-9]+$' | tail -1)
 
