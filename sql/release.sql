@@ -72,6 +72,10 @@ SELECT influx_tokens.token_allows(:'token', NULL);
 SELECT influx_tokens.delete_token(-1);
 \set SHOW_CONTEXT never
 
+-- The internal building blocks refuse NULL parts too (never a crash).
+SELECT error_of(format('SELECT influx_tokens._token_holds(%L, ROW(NULL, NULL, NULL, NULL)::influx_tokens.resolved_grant)',
+                       influx_tokens.create_token('rel_org', '{read:buckets}'))) AS null_grant_parts;
+
 -- Array arguments are bounded.
 SELECT error_of(format('SELECT influx_tokens.create_token(%L, %L::text[])', 'rel_org',
                        (SELECT array_agg('l' || i) FROM generate_series(1, 1001) i)::text)) AS too_many_permissions;

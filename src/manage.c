@@ -340,9 +340,17 @@ grant_from_datum(Datum value, TokenGrant *grant)
 	text	   *name;
 
 	field = GetAttributeByNum(row, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("action must not be NULL")));
 	name = DatumGetTextPP(field);
 	grant->action = action_from_text(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 	field = GetAttributeByNum(row, 2, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("resource type must not be NULL")));
 	name = DatumGetTextPP(field);
 	grant->resource_type = resource_type_from_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 	field = GetAttributeByNum(row, 3, &isnull);
