@@ -328,6 +328,23 @@ influx_tokens__lock_token(PG_FUNCTION_ARGS)
 }
 
 /*
+ * required_text_field returns field attno of a row as text, or raises the
+ * error for a NULL there (what names the field).
+ */
+static text *
+required_text_field(HeapTupleHeader row, int attno, const char *what)
+{
+	bool		isnull;
+	Datum		field = GetAttributeByNum(row, attno, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+	return DatumGetTextPP(field);
+}
+
+/*
  * grant_from_datum reads a resolved_grant (action, resource_type,
  * bucket_id, permission) into *grant.
  */
@@ -335,26 +352,15 @@ static void
 grant_from_datum(Datum value, TokenGrant *grant)
 {
 	HeapTupleHeader row = DatumGetHeapTupleHeader(value);
+	text	   *action = required_text_field(row, 1, "action");
+	text	   *type = required_text_field(row, 2, "resource type");
 	bool		isnull;
-	Datum		field;
-	text	   *name;
+	Datum		bucket_id;
 
-	field = GetAttributeByNum(row, 1, &isnull);
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("action must not be NULL")));
-	name = DatumGetTextPP(field);
-	grant->action = action_from_text(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
-	field = GetAttributeByNum(row, 2, &isnull);
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("resource type must not be NULL")));
-	name = DatumGetTextPP(field);
-	grant->resource_type = resource_type_from_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
-	field = GetAttributeByNum(row, 3, &isnull);
-	grant->bucket_id = isnull ? 0 : DatumGetInt64(field);
+	grant->action = action_from_text(VARDATA_ANY(action), VARSIZE_ANY_EXHDR(action));
+	grant->resource_type = resource_type_from_name(VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
+	bucket_id = GetAttributeByNum(row, 3, &isnull);
+	grant->bucket_id = isnull ? 0 : DatumGetInt64(bucket_id);
 }
 
 /*
