@@ -61,9 +61,13 @@ CREATE ROLE regress_it_service;
 SET ROLE regress_it_service;
 SELECT influx_tokens.create_token_as(:'parent', '{write:buckets/a}', 'made by a service') AS service_child \gset
 SELECT influx_tokens.token_check(:'service_child', 'write', 'a') AS service_child_works;
+SELECT * FROM influx_tokens.create_token_as_with_id(:'parent', '{write:buckets/a}', 'made by a service, with id') \gset svc_
+SELECT (influx_tokens.token_info(:'svc_token')).id = :svc_id AS service_child_id_is_its_own;
 SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'parent', '{write:buckets/b}'));
 RESET ROLE;
 DROP ROLE regress_it_service;
+-- (The cascades below count the parent's children: this one goes again.)
+SELECT influx_tokens.delete_token(:svc_id) AS removed_again;
 
 -- Revoke: by default only the token; with cascade, everything it created, at any depth.
 SELECT influx_tokens.revoke_token(:parent_id);
