@@ -16,6 +16,8 @@
  * - tokens.parent_id is no longer a foreign key (pg_dump warned about a
  *   circular reference); delete_token clears it in the children it keeps;
  * - pgcrypto is no longer required (nothing used it);
+ * - logical replication: permissions has a primary key, and row-level
+ *   triggers enabled for replicas invalidate caches on a subscriber;
  * - every C entry point follows one naming rule (influx_tokens_ + SQL name).
  *
  * Functions whose result type changes are dropped and created again;
@@ -41,6 +43,14 @@ SELECT pg_catalog.set_config('influx_tokens_upgrade.function_grants', COALESCE((
 
 -- parent_id is a plain column from now on (see the install script).
 ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_parent_id_fkey;
+
+-- A primary key for logical replication (see the install script).
+CREATE SEQUENCE @extschema@.permissions_id_seq;
+ALTER TABLE @extschema@.permissions ADD COLUMN id bigint
+    DEFAULT pg_catalog.nextval('@extschema@.permissions_id_seq');
+ALTER TABLE @extschema@.permissions ADD CONSTRAINT permissions_pkey PRIMARY KEY (id);
+ALTER SEQUENCE @extschema@.permissions_id_seq OWNED BY @extschema@.permissions.id;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions_id_seq', '');
 
 
 -- Functions that go, or whose result type changes.
@@ -79,14 +89,32 @@ DROP FUNCTION @extschema@.set_token_permissions(bigint, text[]);
  * Every backend caches tokens and buckets (src/cache.c).  Any change to a
  * table a check reads clears the changing backend's cache at once and, when
  * the transaction commits, every other backend's (and hot standbys', through
- * the WAL).  ENABLE ALWAYS keeps them firing under
- * session_replication_role = replica; the apply worker of logical
- * replication fires no statement-level trigger at all (see README).
+ * the WAL), and the row-level triggers below do it for the rows logical
+ * replication applies (see the install script).
  */
 CREATE OR REPLACE FUNCTION @extschema@._invalidate_cache()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'influx_tokens__invalidate_cache'
 LANGUAGE C;
+
+-- The apply worker of logical replication fires row-level triggers enabled
+-- for replicas only (see the install script).
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.orgs
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.buckets
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.tokens
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.permissions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.orgs ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
+ALTER TABLE @extschema@.buckets ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
+ALTER TABLE @extschema@.tokens ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
+ALTER TABLE @extschema@.permissions ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
 
 ------------------------------------------------------------------------------
 -- C building blocks (src/manage.c, src/usage.c).  Not callable by PUBLIC.

@@ -136,8 +136,11 @@ CREATE INDEX tokens_parent_id_idx ON @extschema@.tokens (parent_id);
 /*
  * One row per grant.  bucket_id NULL means every resource of the type in the
  * token's organization; a grant on one bucket references the bucket, so a
- * rename keeps it and a drop removes it.
+ * rename keeps it and a drop removes it.  id is there for logical
+ * replication: a published table needs a replica identity for UPDATE and
+ * DELETE, and the natural key has a nullable column.
  */
+CREATE SEQUENCE @extschema@.permissions_id_seq;
 CREATE TABLE @extschema@.permissions (
     token_id      bigint NOT NULL REFERENCES @extschema@.tokens (id) ON DELETE CASCADE,
     action        text NOT NULL
@@ -147,8 +150,11 @@ CREATE TABLE @extschema@.permissions (
     CONSTRAINT permissions_bucket_type_check
         CHECK (bucket_id IS NULL OR resource_type OPERATOR(pg_catalog.=) 'buckets'),
     CONSTRAINT permissions_key
-        UNIQUE NULLS NOT DISTINCT (token_id, action, resource_type, bucket_id)
+        UNIQUE NULLS NOT DISTINCT (token_id, action, resource_type, bucket_id),
+    id            bigint PRIMARY KEY
+                  DEFAULT pg_catalog.nextval('@extschema@.permissions_id_seq')
 );
+ALTER SEQUENCE @extschema@.permissions_id_seq OWNED BY @extschema@.permissions.id;
 CREATE INDEX permissions_bucket_id_idx ON @extschema@.permissions (bucket_id);
 
 CREATE TABLE @extschema@.token_labels (
@@ -166,15 +172,19 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.buckets_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tokens', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tokens_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.token_labels', '');
 
 /*
  * Every backend caches tokens and buckets (src/cache.c).  Any change to a
  * table a check reads clears the changing backend's cache at once and, when
  * the transaction commits, every other backend's (and hot standbys', through
- * the WAL).  ENABLE ALWAYS keeps them firing under
- * session_replication_role = replica; the apply worker of logical
- * replication fires no statement-level trigger at all (see README).
+ * the WAL).  ENABLE ALWAYS keeps the statement-level triggers firing under
+ * session_replication_role = replica.  The apply worker of logical
+ * replication fires no statement-level trigger for the rows it applies, only
+ * row-level ones enabled for replicas: invalidate_cache_on_apply, ENABLE
+ * REPLICA, so that it fires there and nowhere else (a subscriber's cached
+ * tokens follow what is applied; the publisher pays nothing per row).
  */
 CREATE FUNCTION @extschema@._invalidate_cache()
 RETURNS trigger
@@ -197,6 +207,22 @@ ALTER TABLE @extschema@.orgs ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.buckets ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cache;
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.orgs
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.buckets
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.tokens
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache_on_apply
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.permissions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.orgs ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
+ALTER TABLE @extschema@.buckets ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
+ALTER TABLE @extschema@.tokens ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
+ALTER TABLE @extschema@.permissions ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
 
 ------------------------------------------------------------------------------
 -- C building blocks (src/manage.c, src/usage.c).  Not callable by PUBLIC.
