@@ -12,7 +12,9 @@ OBJS = \
 	src/cache.o \
 	src/usage.o \
 	src/check.o \
+	src/delegation.o \
 	src/manage.o \
+	src/commit_check.o \
 	src/sql_api.o \
 	src/legacy.o
 

@@ -73,7 +73,7 @@ SELECT influx_tokens.delete_token(-1);
 \set SHOW_CONTEXT never
 
 -- The internal building blocks refuse NULL parts too (never a crash).
-SELECT error_of(format('SELECT influx_tokens._token_holds(%L, ROW(NULL, NULL, NULL, NULL)::influx_tokens.resolved_grant)',
+SELECT error_of(format('SELECT influx_tokens._authorize_child(%L, ARRAY[ROW(NULL, NULL, NULL, NULL)::influx_tokens.resolved_grant], NULL)',
                        influx_tokens.create_token('rel_org', '{read:buckets}'))) AS null_grant_parts;
 
 -- Array arguments are bounded.

@@ -16,6 +16,10 @@
  * - tokens.parent_id is no longer a foreign key (pg_dump warned about a
  *   circular reference); delete_token clears it in the children it keeps;
  * - pgcrypto is no longer required (nothing used it);
+ * - tokens.org_id and permissions.bucket_id are plain columns; the commit
+ *   of a transaction that wrote tokens checks what their foreign keys did,
+ *   and create_token_as's rules once more (src/commit_check.c), so an open
+ *   transaction of a token's holder stalls no administrator;
  * - logical replication: permissions has a primary key, and row-level
  *   triggers enabled for replicas invalidate caches on a subscriber;
  * - every C entry point follows one naming rule (influx_tokens_ + SQL name).
@@ -41,8 +45,11 @@ SELECT pg_catalog.set_config('influx_tokens_upgrade.function_grants', COALESCE((
       AND a.grantee OPERATOR(pg_catalog.<>) 0
       AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'), '[]')::pg_catalog.text, true);
 
--- parent_id is a plain column from now on (see the install script).
+-- parent_id, org_id and permissions.bucket_id are plain columns from now
+-- on (see the install script).
 ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_parent_id_fkey;
+ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_org_id_fkey;
+ALTER TABLE @extschema@.permissions DROP CONSTRAINT permissions_bucket_id_fkey;
 
 -- A primary key for logical replication (see the install script).
 CREATE SEQUENCE @extschema@.permissions_id_seq;
@@ -156,18 +163,29 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'influx_tokens__token_ref'
 LANGUAGE C VOLATILE;
 
--- A token that may create tokens now (active, unexpired by the clock): its
--- id, its organization, and until when its secret is valid (the expiry, or
--- the end of the grace period of a rotated secret).  An error for any other.
+-- A token that may create tokens now (active, unexpired by the clock,
+-- holding write:authorizations): its id, its organization, and until when
+-- its secret is valid (the expiry, or the end of the grace period of a
+-- rotated secret).  An error for any other.
 CREATE OR REPLACE FUNCTION @extschema@._parent_token(token text,
     OUT id bigint, OUT org_id bigint, OUT valid_until timestamptz)
 AS 'MODULE_PATHNAME', 'influx_tokens__parent_token'
 LANGUAGE C VOLATILE;
 
--- Does the token hold this grant (as token_allows decides, on ids)?
-CREATE OR REPLACE FUNCTION @extschema@._token_holds(token text, wanted @extschema@.resolved_grant)
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'influx_tokens__token_holds'
+-- The expiry of a child the parent token may create with these grants,
+-- asked to expire at expires_at (NULL: as late as the parent's secret
+-- allows); the error create_token_as reports if it may not (src/delegation.c).
+CREATE OR REPLACE FUNCTION @extschema@._authorize_child(parent_token text, grants @extschema@.resolved_grant[],
+    expires_at timestamptz)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'influx_tokens__authorize_child'
+LANGUAGE C VOLATILE;
+
+-- Has the commit of this transaction check a token it wrote, and with its
+-- parent's secret the delegation (src/commit_check.c).  Returns token_id.
+CREATE OR REPLACE FUNCTION @extschema@._recheck_at_commit(token_id bigint, parent_token text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__recheck_at_commit'
 LANGUAGE C VOLATILE;
 
 CREATE OR REPLACE FUNCTION @extschema@._org_id(org text)
@@ -298,6 +316,7 @@ LANGUAGE C VOLATILE;
 /*
  * Stores a token by its digest with its resolved grants and its labels, in
  * one statement; every argument is validated by the caller.  Returns its id.
+ * The commit checks that its organization and buckets still exist.
  */
 CREATE OR REPLACE FUNCTION @extschema@._insert_token(
     org_id bigint, digest bytea, grants @extschema@.resolved_grant[], description text,
@@ -317,7 +336,7 @@ AS $$
         INSERT INTO @extschema@.token_labels (token_id, label)
         SELECT n.id, l FROM new_token AS n, unnest(labels) AS l
     )
-    SELECT n.id FROM new_token AS n
+    SELECT @extschema@._recheck_at_commit(n.id, NULL) FROM new_token AS n
 $$;
 
 /*
@@ -419,6 +438,11 @@ BEGIN
             USING ERRCODE = 'dependent_objects_still_exist',
                   HINT = 'Use drop_org(name, cascade => true) to drop them too.';
     END IF;
+    -- Its tokens (their grants and labels go with them) and grants on its
+    -- buckets; the buckets go with the organization.
+    DELETE FROM @extschema@.tokens AS t WHERE t.org_id = target_org_id;
+    DELETE FROM @extschema@.permissions AS p
+    WHERE p.bucket_id IN (SELECT b.id FROM @extschema@.buckets AS b WHERE b.org_id = target_org_id);
     DELETE FROM @extschema@.orgs AS o WHERE o.id = target_org_id;
     RETURN target_org_id;
 END
@@ -479,7 +503,10 @@ AS $$
 DECLARE
     target_bucket_id bigint := @extschema@._bucket_id(@extschema@._org_id(org), org, name);
 BEGIN
+    -- The bucket first: its lock orders this drop with the commit check of
+    -- a transaction granting it (src/commit_check.c).
     DELETE FROM @extschema@.buckets AS b WHERE b.id = target_bucket_id;
+    DELETE FROM @extschema@.permissions AS p WHERE p.bucket_id = target_bucket_id;
     RETURN target_bucket_id;
 END
 $$;
@@ -552,8 +579,11 @@ $$;
  * once, must be held by the parent (InfluxDB's no-escalation rule).  The
  * child is in the parent's organization, records its parent, and expires no
  * later than the parent's secret stays valid (its expiry, or the end of the
- * grace period of a rotated secret); by default exactly then.  These rules
- * hold at creation: a later change to the parent does not change the child.
+ * grace period of a rotated secret); by default exactly then.  The rules
+ * are decided when the child is created and again when the transaction
+ * commits, on the parent as it is then (src/commit_check.c), and no lock is
+ * held in between, so a caller's open transaction never stalls a revoke.
+ * A later change to the parent does not change a committed child.
  * Callable by PUBLIC: the parent token is the credential.
  */
 CREATE OR REPLACE FUNCTION @extschema@.create_token_as_with_id(
@@ -570,40 +600,21 @@ AS $$
 DECLARE
     parent record;
     grants @extschema@.resolved_grant[];
-    wanted @extschema@.resolved_grant;
     child_expiry timestamptz;
     new_digest bytea;
 BEGIN
+    -- The parent token reaches C only through simple expressions: no plan holds it.
     parent := @extschema@._parent_token(parent_token);
-    IF NOT @extschema@._token_holds(parent_token, ROW('write', 'authorizations', NULL, NULL)::@extschema@.resolved_grant) THEN
-        RAISE EXCEPTION 'parent token does not hold write:authorizations'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
     grants := @extschema@._resolve_permissions(parent.org_id, NULL, permissions);
-    FOREACH wanted IN ARRAY grants LOOP
-        IF NOT @extschema@._token_holds(parent_token, wanted) THEN
-            RAISE EXCEPTION 'permission "%" is not held by the parent token',
-                @extschema@._for_message(wanted.permission)
-                USING ERRCODE = 'insufficient_privilege';
-        END IF;
-    END LOOP;
-
-    child_expiry := @extschema@._check_expiry(expires_at);
-    IF parent.valid_until IS NOT NULL THEN
-        IF child_expiry IS NULL THEN
-            child_expiry := parent.valid_until;
-        ELSIF child_expiry > parent.valid_until THEN
-            RAISE EXCEPTION 'expiry time % is later than the parent token''s validity', child_expiry
-                USING ERRCODE = 'insufficient_privilege',
-                      DETAIL = pg_catalog.format('The parent token is valid until %s.', parent.valid_until);
-        END IF;
-    END IF;
+    child_expiry := @extschema@._authorize_child(parent_token, grants, expires_at);
 
     token := @extschema@._generate_token();
     new_digest := @extschema@._token_digest(token);
     id := @extschema@._insert_token(parent.org_id, new_digest, grants,
                                     @extschema@._check_description(description),
                                     @extschema@._check_labels(labels), child_expiry, parent.id, NULL);
+    -- The commit decides again, on the parent as it is then.
+    id := @extschema@._recheck_at_commit(id, parent_token);
 END
 $$;
 
@@ -797,7 +808,7 @@ BEGIN
     INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
     SELECT set_token_permissions.id, g.action, g.resource_type, g.bucket_id FROM unnest(grants) AS g;
     UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = set_token_permissions.id;
-    RETURN id;
+    RETURN @extschema@._recheck_at_commit(locked_id, NULL);
 END
 $$;
 
@@ -939,7 +950,7 @@ BEGIN
                  WHERE l.token_id = t.id AND l.label = revoke_tokens.label))
           AND (target_org_id IS NULL OR t.org_id = target_org_id)
           AND (revoke_tokens.parent_id IS NULL OR t.parent_id = revoke_tokens.parent_id)
-        FOR NO KEY UPDATE), 'inactive');
+        ORDER BY t.id FOR NO KEY UPDATE), 'inactive');
 END
 $$;
 

@@ -12,6 +12,9 @@
  *	  cache.c			the per-backend cache and its invalidation
  *	  usage.c			usage counters in shared memory and their file
  *	  check.c			the authorization decision
+ *	  delegation.c		the no-escalation rule of tokens creating tokens
+ *	  commit_check.c	what a transaction's new tokens must still satisfy
+ *						when it commits
  *	  sql_api.c			SQL entry points of the checks, _PG_init
  *	  manage.c			C building blocks of the management functions
  *	  legacy.c			entry points named by the 1.0 and 1.1 scripts
@@ -83,11 +86,12 @@ typedef enum PermissionAction
 	PERMISSION_WRITE
 } PermissionAction;
 
-/* Index into the resource type table of permission.c; buckets come first. */
+/* Index into the resource type table of permission.c; buckets come first, authorizations second. */
 typedef int ResourceType;
 
 #define RESOURCE_TYPE_UNKNOWN (-1)
 #define RESOURCE_BUCKETS 0
+#define RESOURCE_AUTHORIZATIONS 1	/* second in permission.c's table */
 #define RESOURCE_ALL (-2)			/* "*": every type in the organization */
 #define RESOURCE_EVERYWHERE (-3)	/* "**": every type in every organization */
 
@@ -137,6 +141,7 @@ typedef struct TokenRecord
 } TokenRecord;
 
 extern TokenRecord *lookup_token(const uint8 *digest);
+extern TokenRecord *lookup_token_by_id(int64 id);
 extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
 extern int64 lookup_org_id(const char *name, size_t length);
 extern bool lookup_is_extension_relation(Oid relid);
@@ -200,7 +205,33 @@ extern bool token_permits(const char *token, size_t token_length,
 						  const char *org_name, size_t org_name_length,
 						  const char *bucket_name, size_t bucket_name_length);
 
+/* ---- delegation.c ---- */
+
+typedef enum DelegationVerdict
+{
+	DELEGATION_ALLOWED,
+	DELEGATION_PARENT_UNUSABLE,
+	DELEGATION_NO_AUTHORIZATIONS,
+	DELEGATION_GRANT_NOT_HELD,
+	DELEGATION_OUTLIVES_PARENT
+} DelegationVerdict;
+
+extern DelegationVerdict delegation_grants_verdict(const TokenRecord *parent,
+												   const TokenGrant *grants, int ngrants,
+												   int *refused_grant);
+extern DelegationVerdict delegation_verdict(const TokenRecord *parent,
+											const TokenGrant *grants, int ngrants,
+											bool has_expiry, TimestampTz expires_at,
+											int *refused_grant);
+extern const char *delegation_refusal_reason(DelegationVerdict verdict);
+
+/* ---- commit_check.c ---- */
+
+extern void commit_check_init(void);
+
 /* ---- sql_api.c, manage.c: SQL entry points other files reuse ---- */
+
+extern bool secret_digest(text *secret, uint8 *digest);
 
 extern void require_argument(FunctionCallInfo fcinfo, int argno, const char *what);
 extern Datum influx_tokens_token_check(PG_FUNCTION_ARGS);

@@ -66,6 +66,7 @@ typedef struct ExtensionRelations
 	Oid			orgs;
 	Oid			orgs_name_index;
 	Oid			tokens;
+	Oid			tokens_id_index;
 	Oid			tokens_digest_index;
 	Oid			tokens_previous_digest_index;	/* InvalidOid before 1.1 */
 	Oid			buckets;
@@ -169,6 +170,7 @@ resolve_relations(void)
 	relations.orgs = relation_in_schema(namespace_oid, "orgs");
 	relations.orgs_name_index = relation_in_schema(namespace_oid, "orgs_name_key");
 	relations.tokens = relation_in_schema(namespace_oid, "tokens");
+	relations.tokens_id_index = relation_in_schema(namespace_oid, "tokens_pkey");
 	relations.tokens_digest_index =
 		relation_in_schema(namespace_oid, "tokens_digest_key");
 	/* The schema of 1.0 has no rotation: this library serves both. */
@@ -283,24 +285,21 @@ load_grants(int64 token_id, Snapshot snapshot, int *ngrants)
 }
 
 /*
- * read_token_row fills the header of *record from the tokens row whose
- * digest column (digest_attnum) equals digest, through index; false if
- * there is none.  For a secret replaced by a rotation, the token expires
- * when the secret's grace period ends, if not before.
+ * read_token_row fills the header of *record from the tokens row that key
+ * finds through index; false if there is none.  For a secret replaced by a
+ * rotation (previous_secret), the token expires when the secret's grace
+ * period ends, if not before.
  */
 static bool
-read_token_row(Relation rel, Oid index, AttrNumber digest_attnum,
-			   bytea *digest, Snapshot snapshot, TokenRecord *record)
+read_token_row(Relation rel, Oid index, ScanKey key, bool previous_secret,
+			   Snapshot snapshot, TokenRecord *record)
 {
 	const TokenColumns *columns = &relations.token_columns;
-	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	bool		found = false;
 
-	ScanKeyInit(&key, digest_attnum, BTEqualStrategyNumber, F_BYTEAEQ,
-				PointerGetDatum(digest));
-	scan = systable_beginscan(rel, index, true, snapshot, 1, &key);
+	scan = systable_beginscan(rel, index, true, snapshot, 1, key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 	{
@@ -317,7 +316,7 @@ read_token_row(Relation rel, Oid index, AttrNumber digest_attnum,
 		record->has_expiry = !isnull;
 		record->expires_at = isnull ? 0 : DatumGetTimestampTz(expires_at);
 
-		if (digest_attnum == columns->previous_digest)
+		if (previous_secret)
 		{
 			Datum		valid_until = heap_getattr(tuple, columns->previous_valid_until,
 												   desc, &isnull);
@@ -333,10 +332,26 @@ read_token_row(Relation rel, Oid index, AttrNumber digest_attnum,
 }
 
 /*
+ * complete_record returns a token's header with its grants, read with the
+ * same snapshot as the header, in a single palloc'd chunk.
+ */
+static TokenRecord *
+complete_record(TokenRecord *header, Snapshot snapshot)
+{
+	TokenGrant *grants = load_grants(header->id, snapshot, &header->ngrants);
+	TokenRecord *record = palloc(offsetof(TokenRecord, grants) +
+								 header->ngrants * sizeof(TokenGrant));
+
+	memcpy(record, header, offsetof(TokenRecord, grants));
+	memcpy(record->grants, grants, header->ngrants * sizeof(TokenGrant));
+	pfree(grants);
+	return record;
+}
+
+/*
  * lookup_token returns the token with this digest (its current secret, or
  * the one a rotation replaced, while that is in its grace period), with its
- * grants read with the same snapshot, in a single palloc'd chunk; NULL if
- * there is none.
+ * grants; NULL if there is none.
  */
 TokenRecord *
 lookup_token(const uint8 *digest)
@@ -344,10 +359,10 @@ lookup_token(const uint8 *digest)
 	bytea	   *digest_value = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
 	Snapshot	snapshot;
 	Relation	rel;
+	ScanKeyData key;
 	TokenRecord header = {0};
+	TokenRecord *record = NULL;
 	bool		found;
-	TokenRecord *record;
-	TokenGrant *grants;
 
 	resolve_relations();
 	snapshot = latest_snapshot();
@@ -356,29 +371,47 @@ lookup_token(const uint8 *digest)
 	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
 
 	rel = table_open(relations.tokens, AccessShareLock);
-	found = read_token_row(rel, relations.tokens_digest_index,
-						   relations.token_columns.digest,
-						   digest_value, snapshot, &header);
+	ScanKeyInit(&key, relations.token_columns.digest, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(digest_value));
+	found = read_token_row(rel, relations.tokens_digest_index, &key, false, snapshot, &header);
 	if (!found && OidIsValid(relations.tokens_previous_digest_index))
-		found = read_token_row(rel, relations.tokens_previous_digest_index,
-							   relations.token_columns.previous_digest, digest_value, snapshot,
-							   &header);
+	{
+		ScanKeyInit(&key, relations.token_columns.previous_digest, BTEqualStrategyNumber,
+					F_BYTEAEQ, PointerGetDatum(digest_value));
+		found = read_token_row(rel, relations.tokens_previous_digest_index, &key, true,
+							   snapshot, &header);
+	}
 	table_close(rel, NoLock);
 	pfree(digest_value);
 
-	if (!found)
-	{
-		UnregisterSnapshot(snapshot);
-		return NULL;
-	}
-
-	grants = load_grants(header.id, snapshot, &header.ngrants);
+	if (found)
+		record = complete_record(&header, snapshot);
 	UnregisterSnapshot(snapshot);
-	record = palloc(offsetof(TokenRecord, grants) +
-					header.ngrants * sizeof(TokenGrant));
-	memcpy(record, &header, offsetof(TokenRecord, grants));
-	memcpy(record->grants, grants, header.ngrants * sizeof(TokenGrant));
-	pfree(grants);
+	return record;
+}
+
+/*
+ * lookup_token_by_id returns the token with this id as lookup_token would
+ * (its expiry that of its current secret); NULL if there is none.
+ */
+TokenRecord *
+lookup_token_by_id(int64 id)
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	ScanKeyData key;
+	TokenRecord header = {0};
+	TokenRecord *record = NULL;
+
+	resolve_relations();
+	snapshot = latest_snapshot();
+	rel = table_open(relations.tokens, AccessShareLock);
+	ScanKeyInit(&key, relations.token_columns.id, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(id));
+	if (read_token_row(rel, relations.tokens_id_index, &key, false, snapshot, &header))
+		record = complete_record(&header, snapshot);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
 	return record;
 }
 

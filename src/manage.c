@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(influx_tokens__import_digest);
 PG_FUNCTION_INFO_V1(influx_tokens__token_ref);
 PG_FUNCTION_INFO_V1(influx_tokens__parent_token);
 PG_FUNCTION_INFO_V1(influx_tokens__lock_token);
-PG_FUNCTION_INFO_V1(influx_tokens__token_holds);
+PG_FUNCTION_INFO_V1(influx_tokens__authorize_child);
 PG_FUNCTION_INFO_V1(influx_tokens__org_id);
 PG_FUNCTION_INFO_V1(influx_tokens__bucket_id);
 PG_FUNCTION_INFO_V1(influx_tokens__resolve_permissions);
@@ -79,6 +79,22 @@ require_argument(FunctionCallInfo fcinfo, int argno, const char *what)
 }
 
 /*
+ * secret_digest computes the digest of a secret that checks would accept;
+ * false for anything else.
+ */
+bool
+secret_digest(text *secret, uint8 *digest)
+{
+	const char *value = VARDATA_ANY(secret);
+	size_t		length = VARSIZE_ANY_EXHDR(secret);
+
+	if (!token_is_acceptable(value, length))
+		return false;
+	token_digest(value, length, digest);
+	return true;
+}
+
+/*
  * token_by_secret returns what checks know of the token whose secret this
  * is (current, or rotated out and in its grace period); NULL if none.
  */
@@ -86,13 +102,35 @@ static TokenRecord *
 token_by_secret(text *secret)
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
-	const char *value = VARDATA_ANY(secret);
-	size_t		length = VARSIZE_ANY_EXHDR(secret);
 
-	if (!token_is_acceptable(value, length))
+	if (!secret_digest(secret, digest))
 		return NULL;
-	token_digest(value, length, digest);
 	return lookup_token(digest);
+}
+
+/*
+ * timestamp_for_message formats a timestamp as timestamptz output does.
+ */
+static char *
+timestamp_for_message(TimestampTz value)
+{
+	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(value)));
+}
+
+/*
+ * require_future_expiry raises the error for an expiry that does not lie in
+ * the future of the clock (checks read the clock, not the transaction's
+ * start).
+ */
+static void
+require_future_expiry(TimestampTz expires_at)
+{
+	if (expires_at <= GetCurrentTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expiry time %s is not in the future",
+						timestamp_for_message(expires_at)),
+				 errhint("Pass NULL for a token that never expires.")));
 }
 
 /*
@@ -266,25 +304,65 @@ influx_tokens__token_ref(PG_FUNCTION_ARGS)
 }
 
 /*
+ * raise_delegation_refusal raises the error create_token_as reports for a
+ * refused delegation; permission is the refused grant's text and
+ * parent_valid_until the parent's validity, where the verdict needs them.
+ */
+static void
+raise_delegation_refusal(DelegationVerdict verdict, text *permission,
+						 TimestampTz expires_at, TimestampTz parent_valid_until)
+{
+	switch (verdict)
+	{
+		case DELEGATION_ALLOWED:
+			return;
+		case DELEGATION_PARENT_UNUSABLE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("parent token is not valid"),
+					 errdetail("It is unknown, revoked or expired.")));
+			break;
+		case DELEGATION_NO_AUTHORIZATIONS:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("parent token does not hold write:authorizations")));
+			break;
+		case DELEGATION_GRANT_NOT_HELD:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission \"%s\" is not held by the parent token",
+							value_for_message(VARDATA_ANY(permission),
+											  VARSIZE_ANY_EXHDR(permission)))));
+			break;
+		case DELEGATION_OUTLIVES_PARENT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("expiry time %s is later than the parent token's validity",
+							timestamp_for_message(expires_at)),
+					 errdetail("The parent token is valid until %s.",
+							   timestamp_for_message(parent_valid_until))));
+			break;
+	}
+}
+
+/*
  * _parent_token(token, OUT id, OUT org_id, OUT valid_until): a token that
- * may create tokens now (check.c's rule: active, unexpired by the clock),
- * and until when its secret is valid (NULL for ever).
+ * may create tokens now (usable, holding write:authorizations), and until
+ * when its secret is valid (NULL for ever).  The grants a child asks for
+ * are decided by _authorize_child, once they are resolved in the parent's
+ * organization.
  */
 Datum
 influx_tokens__parent_token(PG_FUNCTION_ARGS)
 {
-	TokenRecord *record = NULL;
+	TokenRecord *record;
 	TupleDesc	desc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
 	require_argument(fcinfo, 0, "parent token");
 	record = token_by_secret(PG_GETARG_TEXT_PP(0));
-	if (record == NULL || !token_is_usable(record))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("parent token is not valid"),
-				 errdetail("It is unknown, revoked or expired.")));
+	raise_delegation_refusal(delegation_grants_verdict(record, NULL, 0, NULL), NULL, 0, 0);
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -364,27 +442,61 @@ grant_from_datum(Datum value, TokenGrant *grant)
 }
 
 /*
- * _token_holds(token, wanted): does a usable token hold the resolved grant
- * wanted?  Decided on ids, with the checks' rule (grants_allow), so a name
- * resolved once cannot mean another bucket by the time it is granted.
+ * _authorize_child(parent_token, grants, expires_at): the expiry of a child
+ * the parent token may create with these resolved grants, asked to expire
+ * at expires_at (NULL: as late as allowed, which is the end of the parent
+ * secret's validity, or never); the error create_token_as reports if the
+ * parent may not (delegation.c's rule, with one lookup of the parent).
  */
 Datum
-influx_tokens__token_holds(PG_FUNCTION_ARGS)
+influx_tokens__authorize_child(PG_FUNCTION_ARGS)
 {
-	TokenRecord *record;
-	TokenGrant	wanted;
+	TokenRecord *parent;
+	ArrayType  *array;
+	Datum	   *rows;
+	bool	   *row_nulls;
+	int			count;
+	TokenGrant *grants;
+	bool		has_expiry = !PG_ARGISNULL(2);
+	TimestampTz expires_at = has_expiry ? PG_GETARG_TIMESTAMPTZ(2) : 0;
+	DelegationVerdict verdict;
+	int			refused = 0;
+	int			i;
 
-	require_argument(fcinfo, 1, "grant");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_BOOL(false);
-	record = token_by_secret(PG_GETARG_TEXT_PP(0));
-	if (record == NULL || !token_is_usable(record))
-		PG_RETURN_BOOL(false);
-	grant_from_datum(PG_GETARG_DATUM(1), &wanted);
-	if (wanted.resource_type == RESOURCE_TYPE_UNKNOWN)
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(grants_allow(record->grants, record->ngrants, wanted.action,
-								wanted.resource_type, wanted.bucket_id, true));
+	require_argument(fcinfo, 0, "parent token");
+	require_argument(fcinfo, 1, "grants");
+	parent = token_by_secret(PG_GETARG_TEXT_PP(0));
+	array = PG_GETARG_ARRAYTYPE_P(1);
+	deconstruct_array(array, ARR_ELEMTYPE(array), -1, false, TYPALIGN_DOUBLE,
+					  &rows, &row_nulls, &count);
+	grants = palloc(Max(count, 1) * sizeof(TokenGrant));
+	for (i = 0; i < count; i++)
+	{
+		if (row_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("grant must not be NULL")));
+		grant_from_datum(rows[i], &grants[i]);
+	}
+
+	/* The grants first, then the expiry: errors come in that order. */
+	verdict = delegation_grants_verdict(parent, grants, count, &refused);
+	raise_delegation_refusal(verdict, verdict == DELEGATION_GRANT_NOT_HELD ?
+							 required_text_field(DatumGetHeapTupleHeader(rows[refused]), 4,
+												 "permission") : NULL, 0, 0);
+
+	if (has_expiry)
+		require_future_expiry(expires_at);
+	else if (parent->has_expiry)
+	{
+		has_expiry = true;
+		expires_at = parent->expires_at;
+	}
+	raise_delegation_refusal(delegation_verdict(parent, grants, count, has_expiry, expires_at, NULL),
+							 NULL, expires_at, parent->expires_at);
+	if (!has_expiry)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(expires_at);
 }
 
 /*
@@ -660,19 +772,10 @@ influx_tokens__check_description(PG_FUNCTION_ARGS)
 Datum
 influx_tokens__check_expiry(PG_FUNCTION_ARGS)
 {
-	TimestampTz expires_at;
-
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	expires_at = PG_GETARG_TIMESTAMPTZ(0);
-	if (expires_at <= GetCurrentTimestamp())
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expiry time %s is not in the future",
-						DatumGetCString(DirectFunctionCall1(timestamptz_out,
-															TimestampTzGetDatum(expires_at)))),
-				 errhint("Pass NULL for a token that never expires.")));
-	PG_RETURN_TIMESTAMPTZ(expires_at);
+	require_future_expiry(PG_GETARG_TIMESTAMPTZ(0));
+	PG_RETURN_TIMESTAMPTZ(PG_GETARG_TIMESTAMPTZ(0));
 }
 
 /*

@@ -23,7 +23,8 @@
 #include "influx_tokens.h"
 
 /*
- * InfluxDB 2's resource types.  Buckets come first (RESOURCE_BUCKETS == 0);
+ * InfluxDB 2's resource types.  Buckets come first (RESOURCE_BUCKETS == 0),
+ * authorizations second (RESOURCE_AUTHORIZATIONS == 1);
  * the position of a name is its ResourceType, which never leaves this
  * backend (tables store the name).
  */

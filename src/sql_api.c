@@ -41,6 +41,7 @@ _PG_init(void)
 {
 	usage_init();
 	cache_init();
+	commit_check_init();
 	MarkGUCPrefixReserved("influx_tokens");
 }
 

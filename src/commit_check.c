@@ -1,0 +1,392 @@
+/*-------------------------------------------------------------------------
+ *
+ * commit_check.c
+ *	  What a transaction's new tokens must still satisfy when it commits.
+ *
+ * Creating a token takes no lock that lasts.  The creating transaction may
+ * be a token holder's (create_token_as is PUBLIC's), and a lock held until
+ * it ends would let the holder stall an administrator's revoke, expiry
+ * change, rotation, or drop of a bucket or organization: incident response.
+ * That is also why tokens.org_id and permissions.bucket_id are plain
+ * columns, not foreign keys (a foreign key check holds FOR KEY SHARE on the
+ * referenced row until the end of the transaction).
+ *
+ * What such locks would guarantee is checked instead when the transaction
+ * commits (XACT_EVENT_PRE_COMMIT: after the deferred triggers, when no user
+ * code runs any more), under row locks held only from there to the commit:
+ *	  - the organization of every token written, and every bucket its grants
+ *		name, still exist (FOR KEY SHARE: a concurrent drop waits for that
+ *		moment, or this commit waits for the drop and fails);
+ *	  - a child made by create_token_as is still allowed by its parent
+ *		(delegation.c's rule, on the parent as it is now, found by the secret
+ *		that minted the child) with the parent and its ancestors locked FOR
+ *		SHARE: a concurrent revoke, delete, rotation, expiry or permission
+ *		change of any of them waits for that moment, or this commit waits
+ *		for it and fails.  A cascading revoke or delete that comes after the
+ *		commit sees the child.
+ * Locks are taken in one order, organizations, then buckets, then tokens by
+ * ascending id (a parent is older than its children), which is the order
+ * drop_org, drop_bucket and the revoking functions take them in, so that
+ * the two never wait for each other in a circle.
+ *
+ * The parents are read once without locks and the children judged; only
+ * the parents are read again under the locks, so a transaction that made
+ * many children holds the locks for as long as a few lookups take.
+ *
+ * PREPARE TRANSACTION would keep the locks until COMMIT PREPARED, at the
+ * caller's pleasure: a transaction that made children cannot be prepared;
+ * one that only wrote tokens is checked at PREPARE.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "influx_tokens.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+PG_FUNCTION_INFO_V1(influx_tokens__recheck_at_commit);
+
+/* A child made by create_token_as, and the digest of the secret that made it. */
+typedef struct DelegatedChild
+{
+	int64		child_id;
+	uint8		parent_digest[TOKEN_DIGEST_LENGTH];
+} DelegatedChild;
+
+/* What this transaction wrote, in TopTransactionContext; forgotten at its end. */
+typedef struct PendingChecks
+{
+	int64	   *token_ids;
+	int			ntokens;
+	int			tokens_capacity;
+	DelegatedChild *children;
+	int			nchildren;
+	int			children_capacity;
+	Oid			check_as;		/* the extension's owner, who may read and lock */
+} PendingChecks;
+
+static PendingChecks pending = {NULL, 0, 0, NULL, 0, 0, InvalidOid};
+
+/*
+ * grow makes room for one more element of size in an array of the pending
+ * checks.
+ */
+static void *
+grow(void *array, int count, int *capacity, Size size)
+{
+	if (count < *capacity)
+		return array;
+	*capacity = *capacity == 0 ? 16 : *capacity * 2;
+	if (array == NULL)
+		return MemoryContextAlloc(TopTransactionContext, *capacity * size);
+	return repalloc(array, *capacity * size);
+}
+
+/*
+ * _recheck_at_commit(token_id, parent_token): has the commit of this
+ * transaction check the token it wrote (its organization and buckets), and,
+ * with the secret of the parent that created it, the delegation.  Returns
+ * token_id.  Called by the SECURITY DEFINER functions that write tokens, so
+ * the current user is the extension's owner.
+ */
+Datum
+influx_tokens__recheck_at_commit(PG_FUNCTION_ARGS)
+{
+	int64		token_id;
+
+	require_argument(fcinfo, 0, "token id");
+	token_id = PG_GETARG_INT64(0);
+	pending.check_as = GetUserId();
+
+	pending.token_ids = grow(pending.token_ids, pending.ntokens, &pending.tokens_capacity,
+							 sizeof(int64));
+	pending.token_ids[pending.ntokens++] = token_id;
+
+	if (!PG_ARGISNULL(1))
+	{
+		DelegatedChild *child;
+
+		pending.children = grow(pending.children, pending.nchildren,
+								&pending.children_capacity, sizeof(DelegatedChild));
+		child = &pending.children[pending.nchildren];
+		if (!secret_digest(PG_GETARG_TEXT_PP(1), child->parent_digest))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("parent token is not valid")));
+		child->child_id = token_id;
+		pending.nchildren++;
+	}
+	PG_RETURN_INT64(token_id);
+}
+
+/*
+ * ids_array makes an int8[] of ids.
+ */
+static Datum
+ids_array(const int64 *ids, int count)
+{
+	Datum	   *elements = palloc(Max(count, 1) * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < count; i++)
+		elements[i] = Int64GetDatum(ids[i]);
+	return PointerGetDatum(construct_array(elements, count, INT8OID, sizeof(int64),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * query_is_true runs a query of one boolean column and one row with the
+ * ids as $1 and returns its value.
+ */
+static bool
+query_is_true(const char *query, Datum ids)
+{
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		values[1] = {ids};
+	bool		isnull;
+	bool		result;
+
+	if (SPI_execute_with_args(query, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "commit check query failed");
+	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return !isnull && result;
+}
+
+/*
+ * lock_references locks the organizations of the written tokens and the
+ * buckets their grants name (FOR KEY SHARE, in id order), and raises the
+ * error a foreign key would have if one of them no longer exists.
+ */
+static void
+lock_references(Datum token_ids)
+{
+	const char *orgs =
+		"WITH wanted AS (SELECT DISTINCT t.org_id AS id FROM influx_tokens.tokens AS t"
+		"                WHERE t.id OPERATOR(pg_catalog.=) ANY ($1)),"
+		"     locked AS (SELECT o.id FROM influx_tokens.orgs AS o"
+		"                WHERE o.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.id FROM wanted AS w))"
+		"                ORDER BY o.id FOR KEY SHARE)"
+		" SELECT (SELECT pg_catalog.count(*) FROM wanted) OPERATOR(pg_catalog.=)"
+		"        (SELECT pg_catalog.count(*) FROM locked)";
+	const char *buckets =
+		"WITH wanted AS (SELECT DISTINCT p.bucket_id AS id FROM influx_tokens.permissions AS p"
+		"                WHERE p.token_id OPERATOR(pg_catalog.=) ANY ($1) AND p.bucket_id IS NOT NULL),"
+		"     locked AS (SELECT b.id FROM influx_tokens.buckets AS b"
+		"                WHERE b.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.id FROM wanted AS w))"
+		"                ORDER BY b.id FOR KEY SHARE)"
+		" SELECT (SELECT pg_catalog.count(*) FROM wanted) OPERATOR(pg_catalog.=)"
+		"        (SELECT pg_catalog.count(*) FROM locked)";
+
+	if (!query_is_true(orgs, token_ids) || !query_is_true(buckets, token_ids))
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("an organization or bucket of a token written in this transaction was dropped"),
+				 errdetail("It was dropped while the transaction was open; the transaction is rolled back.")));
+}
+
+/*
+ * lock_ancestors locks the tokens with these ids and all their ancestors
+ * FOR SHARE, in id order.
+ */
+static void
+lock_ancestors(Datum parent_ids)
+{
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		values[1] = {parent_ids};
+
+	if (SPI_execute_with_args(
+							  "WITH RECURSIVE chain(id) AS ("
+							  "    SELECT pg_catalog.unnest($1)"
+							  "  UNION"
+							  "    SELECT t.parent_id FROM influx_tokens.tokens AS t"
+							  "    JOIN chain AS c ON t.id OPERATOR(pg_catalog.=) c.id"
+							  "    WHERE t.parent_id IS NOT NULL)"
+							  " SELECT FROM influx_tokens.tokens AS t"
+							  " WHERE t.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.id FROM chain AS c))"
+							  " ORDER BY t.id FOR SHARE",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock the parent tokens");
+}
+
+/*
+ * same_record says whether two lookups of a token found the same state.
+ */
+static bool
+same_record(const TokenRecord *a, const TokenRecord *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->id == b->id && a->org_id == b->org_id && a->active == b->active &&
+		a->has_expiry == b->has_expiry &&
+		(!a->has_expiry || a->expires_at == b->expires_at) &&
+		a->ngrants == b->ngrants &&
+		memcmp(a->grants, b->grants, a->ngrants * sizeof(TokenGrant)) == 0;
+}
+
+/*
+ * judge_child raises the error if the parent (as found now) would not
+ * create the child as it stands; a child that no longer exists (a rolled
+ * back savepoint, deleted again) is fine.
+ */
+static void
+judge_child(int64 child_id, const TokenRecord *parent)
+{
+	TokenRecord *child = lookup_token_by_id(child_id);
+	DelegationVerdict verdict;
+
+	if (child == NULL)
+		return;
+	verdict = delegation_verdict(parent, child->grants, child->ngrants,
+								 child->has_expiry, child->expires_at, NULL);
+	if (verdict != DELEGATION_ALLOWED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("token " INT64_FORMAT " made by create_token_as is no longer allowed by its parent",
+						child_id),
+				 errdetail("%s", delegation_refusal_reason(verdict)),
+				 errhint("The parent token changed while this transaction was open; the transaction is rolled back.")));
+	pfree(child);
+}
+
+/*
+ * parent_of finds the parent of pending child i as it is now.
+ */
+static TokenRecord *
+parent_of(int i)
+{
+	return lookup_token(pending.children[i].parent_digest);
+}
+
+/*
+ * verify_children judges every pending child by its parent, then locks the
+ * parents and their ancestors and judges again the children of any parent
+ * that changed in between.
+ */
+static void
+verify_children(void)
+{
+	TokenRecord **parents = palloc0(pending.nchildren * sizeof(TokenRecord *));
+	int64	   *parent_ids = palloc(pending.nchildren * sizeof(int64));
+	int			nparent_ids = 0;
+	int			i;
+
+	for (i = 0; i < pending.nchildren; i++)
+	{
+		parents[i] = parent_of(i);
+		judge_child(pending.children[i].child_id, parents[i]);
+		if (parents[i] != NULL)
+			parent_ids[nparent_ids++] = parents[i]->id;
+	}
+
+	lock_ancestors(ids_array(parent_ids, nparent_ids));
+
+	for (i = 0; i < pending.nchildren; i++)
+	{
+		TokenRecord *now = parent_of(i);
+
+		if (!same_record(parents[i], now))
+			judge_child(pending.children[i].child_id, now);
+	}
+}
+
+/*
+ * extension_present says whether the extension's token table still exists
+ * (a transaction may write tokens and then drop the extension).
+ */
+static bool
+extension_present(void)
+{
+	Oid			namespace_oid = get_namespace_oid("influx_tokens", true);
+
+	return OidIsValid(namespace_oid) && OidIsValid(get_relname_relid("tokens", namespace_oid));
+}
+
+/*
+ * verify_pending checks everything this transaction wrote, as the
+ * extension's owner.
+ */
+static void
+verify_pending(void)
+{
+	Oid			saved_user;
+	int			saved_context;
+
+	if (pending.ntokens == 0 || !extension_present())
+		return;
+
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	SetUserIdAndSecContext(pending.check_as,
+						   saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	/* At commit no statement is running: SPI needs a snapshot to start from. */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lock_references(ids_array(pending.token_ids, pending.ntokens));
+	if (pending.nchildren > 0)
+		verify_children();
+	SPI_finish();
+	PopActiveSnapshot();
+	SetUserIdAndSecContext(saved_user, saved_context);
+}
+
+/*
+ * forget_pending drops the lists (their memory goes with the transaction's).
+ */
+static void
+forget_pending(void)
+{
+	pending.token_ids = NULL;
+	pending.ntokens = pending.tokens_capacity = 0;
+	pending.children = NULL;
+	pending.nchildren = pending.children_capacity = 0;
+}
+
+/*
+ * transaction_event runs the checks before commit and before prepare, and
+ * forgets them when the transaction ends either way.
+ */
+static void
+transaction_event(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			verify_pending();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (pending.nchildren > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot prepare a transaction that created tokens with create_token_as"),
+						 errdetail("Its parent tokens would stay locked until COMMIT PREPARED.")));
+			verify_pending();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			forget_pending();
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * commit_check_init registers the transaction callback; called once from
+ * _PG_init.
+ */
+void
+commit_check_init(void)
+{
+	RegisterXactCallback(transaction_event, NULL);
+}
