@@ -50,6 +50,25 @@ SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'parent'
 SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'parent', '{bogus}'));
 SELECT count(*) = :tokens_before AS nothing_created FROM influx_tokens.tokens;
 
+-- A rotated-out secret mints children only within its grace period: their expiry is capped by it.
+SELECT influx_tokens.create_org('del_rot') > 0, influx_tokens.create_bucket('del_rot', 'a') > 0;
+SELECT influx_tokens.create_token('del_rot', '{write:authorizations,write:buckets/a}', 'rotating parent') AS rot_old \gset
+SELECT influx_tokens.rotate_token(:'rot_old', interval '1 hour') AS rot_new \gset
+SELECT influx_tokens.create_token_as(:'rot_old', '{write:buckets/a}', 'from the old secret') AS from_old \gset
+SELECT c.expires_at = p.previous_secret_valid_until AS capped_by_grace
+FROM influx_tokens.token_info(:'from_old') c, influx_tokens.token_info(:'rot_new') p;
+SELECT regexp_replace(error_of(format('SELECT influx_tokens.create_token_as(%L, %L, expires_at => %L)',
+                      :'rot_old', '{write:buckets/a}', (now() + interval '10 years')::text)), 'time .* is', 'time <in ten years> is');
+SELECT (influx_tokens.token_info(influx_tokens.create_token_as(:'rot_new', '{write:buckets/a}'))).expires_at IS NULL AS new_secret_uncapped;
+-- After the grace the old secret is refused, and so are the children it made.
+SELECT influx_tokens.rotate_token(:'rot_new', interval '0.3 second') AS rot_newer \gset
+SELECT influx_tokens.create_token_as(:'rot_new', '{write:buckets/a}', 'from a secret in a short grace') AS from_short \gset
+SELECT influx_tokens.token_check(:'from_short', 'write', 'a') AS works_during_grace;
+SELECT pg_sleep(0.4);
+SELECT influx_tokens.token_check(:'from_short', 'write', 'a') AS works_after_grace,
+       influx_tokens.token_check(:'rot_newer', 'write', 'a') AS parent_new_secret_works;
+SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'rot_new', '{write:buckets/a}')) AS old_secret_after_grace;
+
 -- A wildcard parent covers any child in its org, but never another org or '**'.
 SELECT influx_tokens.create_token('del_org', '{write:*,read:*}', 'all-access') AS all_access \gset
 SELECT influx_tokens.create_token_as(:'all_access', '{write:buckets/b,read:orgs,write:tasks}') AS from_all \gset
