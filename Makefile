@@ -8,6 +8,7 @@ OBJS = \
 	src/digest.o \
 	src/permission.o \
 	src/names.o \
+	src/redaction.o \
 	src/lookup.o \
 	src/cache.o \
 	src/usage.o \

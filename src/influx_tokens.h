@@ -7,6 +7,7 @@
  *	  token_format.c	generation and the cheap well-formedness tests
  *	  digest.c			SHA-256 of a token
  *	  names.c			validation of names and labels, redaction in messages
+ *	  redaction.c		tokens taken out of PostgreSQL's own reports
  *	  permission.c		the permission language and grant matching
  *	  lookup.c			reading the extension's tables (no SPI)
  *	  cache.c			the per-backend cache and its invalidation
@@ -74,9 +75,14 @@ extern void token_digest(const char *token, size_t length, uint8 *digest);
 /* Longest bad value quoted back in an error message, in bytes. */
 #define QUOTED_VALUE_MAX_BYTES 64
 
+extern bool token_span(const char *value, size_t length, size_t *start, size_t *end);
 extern bool looks_like_token(const char *value, size_t length);
 extern char *value_for_message(const char *value, size_t length);
 extern void check_name(const char *kind, const char *name, size_t length);
+
+/* ---- redaction.c ---- */
+
+extern void redaction_init(void);
 
 /* ---- permission.c ---- */
 

@@ -1,11 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * names.c
- *	  Validation of organization, bucket and label names, and the one way
- *	  the extension quotes a bad value in its own error messages (clipped,
- *	  redacted when it looks like a token).  PostgreSQL's own input errors
- *	  for arguments of other types (bigint, arrays, timestamps) quote values
- *	  without asking us: see SECURITY.md.
+ *	  Validation of organization, bucket and label names, what looks like a
+ *	  token, and the one way the extension quotes a bad value in its own
+ *	  error messages (clipped, redacted when it looks like a token).
+ *	  PostgreSQL's own reports are redacted by redaction.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,11 +13,12 @@
 #include "mb/pg_wchar.h"
 
 /*
- * looks_like_token says whether a value contains something shaped like one
- * of our tokens (the prefix followed by at least TOKEN_LOOKALIKE_CHARS base62
+ * token_span finds the first thing in a value shaped like one of our tokens
+ * (the prefix followed by at least TOKEN_LOOKALIKE_CHARS base62
  * characters, so that a name like "matrixt_data" is not taken for one), an
- * InfluxDB 2 token or an InfluxDB 3 one.  Imported secrets of other shapes
- * cannot be recognized.
+ * InfluxDB 2 token (86 base64url characters and "==") or an InfluxDB 3 one
+ * ("apiv3_" and what follows), and sets [*start, *end) to it; false if
+ * there is none.  Imported secrets of other shapes cannot be recognized.
  * Callers mix up arguments (a token passed as a bucket name, an action or a
  * permission); error messages must not carry a token into the server log,
  * and names must not store one in plain text.
@@ -32,41 +32,77 @@ is_base64url(char c)
 		c == '-' || c == '_';
 }
 
-bool
-looks_like_token(const char *value, size_t length)
+static bool
+is_base62(char c)
 {
-	const char *end = value + length;
-	const char *p = value;
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+bool
+token_span(const char *value, size_t length, size_t *start, size_t *end)
+{
+	const char *limit = value + length;
+	const char *p;
+	size_t		best = length;
+	size_t		best_end = 0;
 	size_t		run = 0;
 	size_t		i;
 
-	/* InfluxDB 2's tokens: 86 base64url characters and "==". */
-	for (i = 0; i < length; i++)
+	/* InfluxDB 2's tokens. */
+	for (i = 0; i < length && i < best; i++)
 	{
 		run = is_base64url(value[i]) ? run + 1 : 0;
 		if (run >= 86 && i + 2 < length && value[i + 1] == '=' && value[i + 2] == '=')
-			return true;
+		{
+			best = i + 1 - run;
+			best_end = i + 3;
+		}
 	}
 	/* InfluxDB 3's tokens. */
-	if (memmem(value, length, "apiv3_", 6) != NULL)
-		return true;
+	if ((p = memmem(value, length, "apiv3_", 6)) != NULL && (size_t) (p - value) < best)
+	{
+		const char *c = p + 6;
 
-	while ((p = memmem(p, end - p, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH)) != NULL)
+		while (c < limit && is_base64url(*c))
+			c++;
+		best = p - value;
+		best_end = c - value;
+	}
+	/* Ours. */
+	for (p = value; (p = memmem(p, limit - p, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH)) != NULL;
+		 p += TOKEN_PREFIX_LENGTH)
 	{
 		const char *c = p + TOKEN_PREFIX_LENGTH;
-		int			run = 0;
 
-		while (c < end && run < TOKEN_LOOKALIKE_CHARS &&
-			   ((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
-		{
+		if ((size_t) (p - value) >= best)
+			break;
+		while (c < limit && is_base62(*c))
 			c++;
-			run++;
+		if (c - (p + TOKEN_PREFIX_LENGTH) >= TOKEN_LOOKALIKE_CHARS)
+		{
+			best = p - value;
+			best_end = c - value;
+			break;
 		}
-		if (run == TOKEN_LOOKALIKE_CHARS)
-			return true;
-		p += TOKEN_PREFIX_LENGTH;
 	}
-	return false;
+	if (best == length)
+		return false;
+	*start = best;
+	*end = best_end;
+	return true;
+}
+
+/*
+ * looks_like_token says whether a value contains something shaped like a
+ * token (see token_span).
+ */
+bool
+looks_like_token(const char *value, size_t length)
+{
+	size_t		start;
+	size_t		end;
+
+	return token_span(value, length, &start, &end);
 }
 
 /*

@@ -39,6 +39,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	redaction_init();
 	usage_init();
 	cache_init();
 	commit_check_init();

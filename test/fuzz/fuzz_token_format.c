@@ -10,7 +10,10 @@
  * - a freshly generated token is accepted;
  * - the check path's test (token_is_acceptable) takes a string with our
  *   prefix only if it is well formed, and anything else only if it could
- *   be an imported token.
+ *   be an imported token;
+ * - the token look-alike search (token_span, which redaction relies on)
+ *   reports a span inside the input, and finds a generated token spliced
+ *   into the input at the place the input's first byte chooses.
  *
  *-------------------------------------------------------------------------
  */
@@ -61,6 +64,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else if (token_is_well_formed(text, size))
 		abort();
+
+	{
+		size_t		start;
+		size_t		end;
+
+		if (token_span(text, size, &start, &end) &&
+			(start >= end || end > size || !looks_like_token(text + start, end - start)))
+			abort();
+	}
+
+	/* A token spliced into the input is found, at or before its place. */
+	if (size > 0)
+	{
+		size_t		at = data[0] % (size + 1);
+		char	   *spliced = palloc(size + TOKEN_LENGTH);
+		size_t		start;
+		size_t		end;
+
+		memcpy(spliced, text, at);
+		memcpy(spliced + at, "ixt_0123456789abcdefghijABCDEFGHIJKLMNOPQRST", TOKEN_LENGTH);
+		memcpy(spliced + at + TOKEN_LENGTH, text + at, size - at);
+		if (!token_span(spliced, size + TOKEN_LENGTH, &start, &end) || start > at)
+			abort();
+	}
 
 	/* Generation draws from pg_strong_random; its tokens must pass the test. */
 	if (size > 0 && data[0] == 'g')
