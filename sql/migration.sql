@@ -57,6 +57,13 @@ SELECT error_of($$SELECT influx_tokens.import_influxdb2('[{"orgID": "11111111111
 SELECT error_of($$SELECT influx_tokens.import_influxdb2('[{"orgID": "not-an-id", "token": "CCCCCCCCCCCCCCCCCCCCCCCC", "permissions": []}]')$$);
 SELECT error_of($$SELECT influx_tokens.import_influxdb2('{"not": "an array"}')$$);
 SELECT error_of($$SELECT influx_tokens.import_influxdb2('[{"orgID": "1111111111111111", "token": "DDDDDDDDDDDDDDDDDDDDDDDD", "permissions": [{"action": "read", "resource": {"type": "buckets", "orgID": "9999999999999999"}}]}]')$$);
+-- An export given as text (pg_read_file's result, or an untyped parameter) that is truncated or
+-- malformed is an error that says where and quotes none of it (jsonb's own error would quote the token).
+SELECT '[{"id": "0a1b2c3d4e5f6073", "org": "legacy", "token": "' || repeat('Zq9-', 21) || 'Z' AS truncated \gset
+SELECT E'[\n  {"id": "0a1b2c3d4e5f6074",\n   "token": "' || repeat('Zq9-', 21) || 'Zq==" "org": "legacy"}]' AS malformed \gset
+SELECT influx_tokens.import_influxdb2(:'truncated');
+SELECT influx_tokens.import_influxdb2(:'malformed', create_missing => true);
+SELECT error_of($$SELECT influx_tokens.import_influxdb2(NULL::text)$$);
 SELECT count(*) AS legacy_tokens FROM influx_tokens.token_list WHERE org = 'legacy';
 
 -- Export: the same shape, InfluxDB IDs kept, tokens hashed, never plaintext.

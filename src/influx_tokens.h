@@ -18,6 +18,7 @@
  *						when it commits
  *	  sql_api.c			SQL entry points of the checks, _PG_init
  *	  manage.c			C building blocks of the management functions
+ *	  import.c			C building blocks of the import from InfluxDB
  *	  legacy.c			entry points named by the 1.0 and 1.1 scripts
  * Layers call downwards only: sql_api/manage -> check -> cache -> lookup
  * -> permission -> names, token_format, digest; check and cache count
@@ -238,6 +239,7 @@ extern void commit_check_init(void);
 /* ---- sql_api.c, manage.c: SQL entry points other files reuse ---- */
 
 extern bool secret_digest(text *secret, uint8 *digest);
+extern Datum digest_datum(const uint8 *digest);
 
 extern void require_argument(FunctionCallInfo fcinfo, int argno, const char *what);
 extern Datum influx_tokens_token_check(PG_FUNCTION_ARGS);

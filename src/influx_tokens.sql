@@ -263,6 +263,12 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'influx_tokens__import_digest'
 LANGUAGE C IMMUTABLE;
 
+-- A JSON document as jsonb, or an error that quotes none of it (src/import.c).
+CREATE FUNCTION @extschema@._parse_json(document text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'influx_tokens__parse_json'
+LANGUAGE C IMMUTABLE;
+
 -- The token an administrator means: a secret, or an id written in digits
 -- (at most 15, shorter than any secret); an error if there is none.
 CREATE FUNCTION @extschema@._token_ref(token text)
@@ -1375,10 +1381,34 @@ BEGIN
 END
 $$;
 
+/*
+ * The same, from the text of the export, e.g. pg_read_file('auths.json'):
+ * a malformed or truncated file is an error that quotes none of it, where
+ * jsonb's own input error would quote the input around the mistake, tokens
+ * included.  An untyped argument resolves to this form.
+ */
+CREATE FUNCTION @extschema@.import_influxdb2(
+    authorizations text,
+    org_names jsonb DEFAULT '{}',
+    bucket_names jsonb DEFAULT '{}',
+    create_missing boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- A simple expression, not a query: the document is in no plan.
+    RETURN @extschema@.import_influxdb2(@extschema@._parse_json(authorizations),
+                                        org_names, bucket_names, create_missing);
+END
+$$;
+
 COMMENT ON FUNCTION @extschema@.import_token(text, text, text[], text, text[], timestamptz) IS
 'Imports an existing token (plaintext, or InfluxDB 2.9''s $influxdb2-sha256$ hash) so that checks accept it; returns its id.';
 COMMENT ON FUNCTION @extschema@.import_influxdb2(jsonb, jsonb, jsonb, boolean) IS
 'Imports InfluxDB 2 authorizations (influx auth list --json); all or nothing; returns how many.';
+COMMENT ON FUNCTION @extschema@.import_influxdb2(text, jsonb, jsonb, boolean) IS
+'import_influxdb2 from the text of the export (pg_read_file); a malformed file is an error that quotes none of it.';
 COMMENT ON FUNCTION @extschema@.export_tokens(text) IS
 'Every token (of one organization, or all) in InfluxDB''s JSON shape, secrets hashed, never plaintext.';
 

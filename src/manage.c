@@ -3,7 +3,8 @@
  * manage.c
  *	  C building blocks of the management functions (the PL/pgSQL in
  *	  influx_tokens.sql): validation of every argument, name and token
- *	  resolution, and token_info.
+ *	  resolution, delegation's checks, and token_info.  The import's are in
+ *	  import.c.
  *
  * Each validation rule lives here once, and each function raises the error
  * the user sees, naming the argument, with no PL/pgSQL frames of its own
@@ -24,7 +25,6 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
-#include "common/base64.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -37,7 +37,6 @@
 
 PG_FUNCTION_INFO_V1(influx_tokens__generate_token);
 PG_FUNCTION_INFO_V1(influx_tokens__token_digest);
-PG_FUNCTION_INFO_V1(influx_tokens__import_digest);
 PG_FUNCTION_INFO_V1(influx_tokens__token_ref);
 PG_FUNCTION_INFO_V1(influx_tokens__parent_token);
 PG_FUNCTION_INFO_V1(influx_tokens__lock_token);
@@ -62,9 +61,6 @@ PG_FUNCTION_INFO_V1(influx_tokens_token_info);
 /* A token id given in digits: shorter than any secret can be. */
 #define TOKEN_ID_MAX_DIGITS 15
 
-/* InfluxDB 2.9's stored form of a hashed token. */
-#define INFLUXDB2_SHA256_PREFIX "$influxdb2-sha256$"
-#define INFLUXDB2_HASH_PREFIX "$influxdb2-"
 
 /*
  * require_argument raises the error for a NULL where a value is needed.
@@ -136,7 +132,7 @@ require_future_expiry(TimestampTz expires_at)
 /*
  * digest_datum makes a bytea of a digest.
  */
-static Datum
+Datum
 digest_datum(const uint8 *digest)
 {
 	bytea	   *result = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
@@ -178,75 +174,6 @@ influx_tokens__token_digest(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("token is not well-formed")));
 	token_digest(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), digest);
-	PG_RETURN_DATUM(digest_datum(digest));
-}
-
-/*
- * influxdb2_hash_digest decodes the base64url digest of InfluxDB 2.9's
- * "$influxdb2-sha256$<digest>" form into digest, or raises an error.
- */
-static void
-influxdb2_hash_digest(const char *encoded, size_t length, uint8 *digest)
-{
-	char		standard[64];
-	uint8		decoded[64];
-	int			decoded_length = -1;
-	size_t		i;
-
-	if (length <= sizeof(standard))
-	{
-		for (i = 0; i < length; i++)
-			standard[i] = encoded[i] == '-' ? '+' : encoded[i] == '_' ? '/' : encoded[i];
-		/* void *: the output type is char * before PostgreSQL 18, uint8 * since */
-		if (pg_b64_dec_len((int) length) <= (int) sizeof(decoded))
-			decoded_length = pg_b64_decode(standard, (int) length, (void *) decoded,
-										   sizeof(decoded));
-	}
-	if (decoded_length != TOKEN_DIGEST_LENGTH)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid " INFLUXDB2_SHA256_PREFIX " hashed token"),
-				 errdetail("The hash is the base64url encoding, with padding, of a 32-byte SHA-256 digest.")));
-	memcpy(digest, decoded, TOKEN_DIGEST_LENGTH);
-}
-
-/*
- * _import_digest(token): the digest to store for an imported token: the
- * SHA-256 of a plaintext token, or the digest inside InfluxDB 2.9's stored
- * form, so that nobody needs to see the plaintext.
- */
-Datum
-influx_tokens__import_digest(PG_FUNCTION_ARGS)
-{
-	text	   *token;
-	const char *value;
-	size_t		length;
-	uint8		digest[TOKEN_DIGEST_LENGTH];
-	size_t		prefix_length = strlen(INFLUXDB2_SHA256_PREFIX);
-
-	require_argument(fcinfo, 0, "token");
-	token = PG_GETARG_TEXT_PP(0);
-	value = VARDATA_ANY(token);
-	length = VARSIZE_ANY_EXHDR(token);
-
-	if (length >= prefix_length && memcmp(value, INFLUXDB2_SHA256_PREFIX, prefix_length) == 0)
-		influxdb2_hash_digest(value + prefix_length, length - prefix_length, digest);
-	else if (length >= strlen(INFLUXDB2_HASH_PREFIX) &&
-			 memcmp(value, INFLUXDB2_HASH_PREFIX, strlen(INFLUXDB2_HASH_PREFIX)) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("only " INFLUXDB2_SHA256_PREFIX " hashed tokens can be imported"),
-				 errdetail("influx_tokens stores SHA-256 digests; a token hashed otherwise (such as sha512) must be imported by its plaintext or re-issued.")));
-	else if (!token_is_importable(value, length) ||
-			 (length >= TOKEN_PREFIX_LENGTH && memcmp(value, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH) == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("token is not in a form that can be imported"),
-				 errdetail("An imported token is %d to %d printable ASCII characters, without spaces, and does not start with %s (influx_tokens' own prefix).",
-						   IMPORTED_TOKEN_MIN_LENGTH, IMPORTED_TOKEN_MAX_LENGTH,
-						   TOKEN_PREFIX)));
-	else
-		token_digest(value, length, digest);
 	PG_RETURN_DATUM(digest_datum(digest));
 }
 

@@ -19,10 +19,12 @@
 #include "utils/elog.h"
 
 /*
- * Context lines quote pieces of the input cut at any place (the JSON
- * parser's "JSON data, line 1: ...<the last 50 characters>"), so in them a
- * long enough run of the characters tokens are made of counts as a piece
- * of a token too.
+ * Details and context lines quote pieces of the input cut at any place (the
+ * JSON parser's 'Token "<an unterminated string>" is invalid.' and
+ * "JSON data, line 1: ...<the last 50 characters>"), so in them a long
+ * enough run of the characters tokens are made of counts as a piece of a
+ * token too.  Not in messages and hints, which quote names (a long bucket
+ * name must stay readable there).
  */
 #define FRAGMENT_MIN_CHARS 32
 
@@ -131,8 +133,8 @@ static void
 redact_report(ErrorData *edata)
 {
 	edata->message = redacted(edata->message, false);
-	edata->detail = redacted(edata->detail, false);
-	edata->detail_log = redacted(edata->detail_log, false);
+	edata->detail = redacted(edata->detail, true);
+	edata->detail_log = redacted(edata->detail_log, true);
 	edata->hint = redacted(edata->hint, false);
 	edata->context = redacted(edata->context, true);
 	edata->internalquery = redacted(edata->internalquery, false);

@@ -6,7 +6,8 @@
 # function of ours runs, and the library's emit_log_hook takes tokens out
 # of every report of a backend that has loaded it (shared_preload_libraries
 # here).  The server logs hostilely: every statement with its bind
-# parameters, and the parameters of failed statements.
+# parameters, and the parameters of failed statements.  Also: README's
+# import recipe with a truncated export.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -89,6 +90,20 @@ for my $function (@functions)
 }
 cmp_ok($calls, '>=', 150, "every argument of every function got each kind of token ($calls calls)");
 is($quoted_to_client, 0, 'no error sent to the client quotes a token or a piece of one');
+
+# README's import recipe with an export cut off in the middle of a token:
+# the text form says where and quotes nothing; jsonb's own error (a cast in
+# the caller's query) has its pieces of input taken out.
+my $export = '[{"id": "0a1b2c3d4e5f6071", "org": "acme", "token": "' . $influx2 . '"}]';
+open(my $file, '>', $node->data_dir . '/auths.json') or die;
+print $file substr($export, 0, length($export) - 34);
+close $file;
+for my $call ("pg_read_file('auths.json')", "pg_read_file('auths.json')::jsonb")
+{
+	my ($ret, $out, $err) = $node->psql('postgres', "SELECT influx_tokens.import_influxdb2($call)");
+	like($err, qr/not valid JSON|invalid input syntax for type json/, "truncated export refused: import_influxdb2($call)");
+	is(index($err, substr($influx2, 20, 20)), -1, "no piece of its token in the error: import_influxdb2($call)");
+}
 
 my $log = slurp_file($node->logfile);
 like($log, qr/invalid input syntax for type bigint: "\(redacted\)"/, 'bigint arguments: the error is in the log, redacted');

@@ -1,0 +1,166 @@
+/*-------------------------------------------------------------------------
+ *
+ * import.c
+ *	  C building blocks of the import from InfluxDB: the digest to store
+ *	  for an imported token, and reading an export's JSON without quoting it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "influx_tokens.h"
+
+#include <ctype.h>
+
+#include "access/xact.h"
+#include "common/base64.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+PG_FUNCTION_INFO_V1(influx_tokens__import_digest);
+PG_FUNCTION_INFO_V1(influx_tokens__parse_json);
+
+/* InfluxDB 2.9's stored form of a hashed token. */
+#define INFLUXDB2_SHA256_PREFIX "$influxdb2-sha256$"
+#define INFLUXDB2_HASH_PREFIX "$influxdb2-"
+
+/*
+ * influxdb2_hash_digest decodes the base64url digest of InfluxDB 2.9's
+ * "$influxdb2-sha256$<digest>" form into digest, or raises an error.
+ */
+static void
+influxdb2_hash_digest(const char *encoded, size_t length, uint8 *digest)
+{
+	char		standard[64];
+	uint8		decoded[64];
+	int			decoded_length = -1;
+	size_t		i;
+
+	if (length <= sizeof(standard))
+	{
+		for (i = 0; i < length; i++)
+			standard[i] = encoded[i] == '-' ? '+' : encoded[i] == '_' ? '/' : encoded[i];
+		/* void *: the output type is char * before PostgreSQL 18, uint8 * since */
+		if (pg_b64_dec_len((int) length) <= (int) sizeof(decoded))
+			decoded_length = pg_b64_decode(standard, (int) length, (void *) decoded,
+										   sizeof(decoded));
+	}
+	if (decoded_length != TOKEN_DIGEST_LENGTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid " INFLUXDB2_SHA256_PREFIX " hashed token"),
+				 errdetail("The hash is the base64url encoding, with padding, of a 32-byte SHA-256 digest.")));
+	memcpy(digest, decoded, TOKEN_DIGEST_LENGTH);
+}
+
+/*
+ * _import_digest(token): the digest to store for an imported token: the
+ * SHA-256 of a plaintext token, or the digest inside InfluxDB 2.9's stored
+ * form, so that nobody needs to see the plaintext.
+ */
+Datum
+influx_tokens__import_digest(PG_FUNCTION_ARGS)
+{
+	text	   *token;
+	const char *value;
+	size_t		length;
+	uint8		digest[TOKEN_DIGEST_LENGTH];
+	size_t		prefix_length = strlen(INFLUXDB2_SHA256_PREFIX);
+
+	require_argument(fcinfo, 0, "token");
+	token = PG_GETARG_TEXT_PP(0);
+	value = VARDATA_ANY(token);
+	length = VARSIZE_ANY_EXHDR(token);
+
+	if (length >= prefix_length && memcmp(value, INFLUXDB2_SHA256_PREFIX, prefix_length) == 0)
+		influxdb2_hash_digest(value + prefix_length, length - prefix_length, digest);
+	else if (length >= strlen(INFLUXDB2_HASH_PREFIX) &&
+			 memcmp(value, INFLUXDB2_HASH_PREFIX, strlen(INFLUXDB2_HASH_PREFIX)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("only " INFLUXDB2_SHA256_PREFIX " hashed tokens can be imported"),
+				 errdetail("influx_tokens stores SHA-256 digests; a token hashed otherwise (such as sha512) must be imported by its plaintext or re-issued.")));
+	else if (!token_is_importable(value, length) ||
+			 (length >= TOKEN_PREFIX_LENGTH && memcmp(value, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH) == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("token is not in a form that can be imported"),
+				 errdetail("An imported token is %d to %d printable ASCII characters, without spaces, and does not start with %s (influx_tokens' own prefix).",
+						   IMPORTED_TOKEN_MIN_LENGTH, IMPORTED_TOKEN_MAX_LENGTH,
+						   TOKEN_PREFIX)));
+	else
+		token_digest(value, length, digest);
+	PG_RETURN_DATUM(digest_datum(digest));
+}
+
+/*
+ * line_in_context reads the line number out of the JSON parser's context
+ * ("JSON data, line N: ..."), without the piece of input it quotes; 0 if
+ * there is none.
+ */
+static int
+line_in_context(const char *context)
+{
+	const char *p = context;
+
+	if (p == NULL)
+		return 0;
+	while (*p != '\0' && !isdigit((unsigned char) *p))
+		p++;
+	return atoi(p);
+}
+
+/*
+ * _parse_json(document): the document as jsonb, or an error that quotes
+ * none of it.  jsonb's own input error quotes the input around the mistake
+ * (in its DETAIL and CONTEXT), and an export holds plaintext tokens; so the
+ * parse runs in a subtransaction whose error is replaced by one that says
+ * only where.  Errors other than bad data (a cancel, out of memory) pass
+ * on as they are.
+ */
+Datum
+influx_tokens__parse_json(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	char	   *document;
+	volatile Datum result = (Datum) 0;
+	volatile int bad_line = -1;
+
+	require_argument(fcinfo, 0, "authorizations");
+	document = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_context);
+	PG_TRY();
+	{
+		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(document));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(caller_context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+		if (ERRCODE_TO_CATEGORY(error->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			ReThrowError(error);
+		bad_line = line_in_context(error->context);
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+
+	if (bad_line >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("authorizations are not valid JSON"),
+				 bad_line > 0 ? errdetail("The JSON is malformed at line %d.", bad_line) : 0,
+				 errhint("Check that the export is complete. None of it is quoted here, to keep its tokens out of messages.")));
+	PG_RETURN_DATUM(result);
+}
