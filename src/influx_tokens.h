@@ -76,6 +76,7 @@ extern void token_digest(const char *token, size_t length, uint8 *digest);
 /* Longest bad value quoted back in an error message, in bytes. */
 #define QUOTED_VALUE_MAX_BYTES 64
 
+extern bool is_base64url(char c);
 extern bool token_span(const char *value, size_t length, size_t *start, size_t *end);
 extern bool looks_like_token(const char *value, size_t length);
 extern char *value_for_message(const char *value, size_t length);

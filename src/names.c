@@ -25,7 +25,7 @@
  */
 #define TOKEN_LOOKALIKE_CHARS 16
 
-static bool
+bool
 is_base64url(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||

@@ -28,16 +28,10 @@
  */
 #define FRAGMENT_MIN_CHARS 32
 
-static bool
-is_token_character(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		c == '-' || c == '_';
-}
-
 /*
- * fragment_span finds the first run of at least FRAGMENT_MIN_CHARS token
- * characters (with a base64 padding that follows it), like token_span.
+ * fragment_span finds the first run of at least FRAGMENT_MIN_CHARS
+ * base64url characters (what our tokens and InfluxDB's are made of), with
+ * the base64 padding that follows it, like token_span.
  */
 static bool
 fragment_span(const char *value, size_t length, size_t *start, size_t *end)
@@ -47,7 +41,7 @@ fragment_span(const char *value, size_t length, size_t *start, size_t *end)
 
 	for (i = 0; i <= length; i++)
 	{
-		if (i < length && is_token_character(value[i]))
+		if (i < length && is_base64url(value[i]))
 		{
 			run++;
 			continue;
