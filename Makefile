@@ -55,9 +55,8 @@ include $(PGXS)
 src/$(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql
 	cp $< $@
 
-# Every object depends on the shared header.
-$(OBJS): src/influx_tokens.h
-src/cache.o: src/pg_compat.h
+# Every object depends on the shared headers.
+$(OBJS): src/influx_tokens.h src/pg_compat.h
 
 # TAP tests start their own clusters (PostgreSQL::Test::Cluster), so they
 # must run as a user initdb accepts; see test/run-all.sh.

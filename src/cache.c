@@ -29,7 +29,6 @@
  *-------------------------------------------------------------------------
  */
 #include "influx_tokens.h"
-#include "pg_compat.h"
 
 #include "access/xact.h"
 #include "common/hashfn.h"

@@ -30,6 +30,7 @@
 #define INFLUX_TOKENS_H
 
 #include "postgres.h"
+#include "pg_compat.h"
 
 #include "fmgr.h"
 #include "lib/ilist.h"

@@ -3,7 +3,8 @@
  * pg_compat.h
  *	  Every difference between the PostgreSQL major versions influx_tokens
  *	  supports (15, 17 and 18), in one place.  The C files use these names
- *	  and never test PG_VERSION_NUM themselves.
+ *	  (influx_tokens.h includes this file) and never test PG_VERSION_NUM
+ *	  themselves.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,6 +12,14 @@
 #define PG_COMPAT_H
 
 #include "storage/proc.h"
+
+/*
+ * The varlena macros (VARDATA_ANY and the like): postgres.h included them
+ * up to PostgreSQL 15; from 16 on they are in varatt.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 /*
  * The local transaction id of this backend's current transaction.
