@@ -15,6 +15,7 @@ OBJS = \
 	src/check.o \
 	src/delegation.o \
 	src/manage.o \
+	src/create.o \
 	src/import.o \
 	src/commit_check.o \
 	src/sql_api.o \

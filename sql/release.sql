@@ -73,8 +73,8 @@ SELECT influx_tokens.delete_token(-1);
 \set SHOW_CONTEXT never
 
 -- The internal building blocks refuse NULL parts too (never a crash).
-SELECT error_of(format('SELECT influx_tokens._authorize_child(%L, ARRAY[ROW(NULL, NULL, NULL, NULL)::influx_tokens.resolved_grant], NULL)',
-                       influx_tokens.create_token('rel_org', '{read:buckets}'))) AS null_grant_parts;
+SELECT error_of($$SELECT influx_tokens._resolve_permissions(1, NULL, ARRAY[NULL::text])$$) AS null_permission,
+       error_of($$SELECT influx_tokens._recheck_at_commit(NULL)$$) AS null_token_id;
 
 -- Array arguments are bounded.
 SELECT error_of(format('SELECT influx_tokens.create_token(%L, %L::text[])', 'rel_org',

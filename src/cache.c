@@ -4,14 +4,17 @@
  *	  Per-backend cache of tokens (by digest) and of bucket and organization
  *	  names (by scope and name), and its invalidation.
  *
- * Correctness first.  Every change to the extension's tables fires a
- * statement-level trigger (cache_note_table_change) that
+ * Correctness first.  Every UPDATE, DELETE and TRUNCATE of the
+ * extension's tables fires a statement-level trigger
+ * (cache_note_table_change) that
  *	  - clears this backend's cache at once, so the changing session sees its
  *		own uncommitted change at its next check, and
  *	  - registers a relcache invalidation of the changed table, which
  *		PostgreSQL delivers to every other backend (and, through the WAL, to
  *		hot standbys) when the transaction commits, and throws away if it
  *		aborts.
+ * An INSERT changes nothing cached (cache_note_table_insert), so creating
+ * tokens leaves every cache warm.
  * The relcache callback only clears the cache; checks call
  * AcceptInvalidationMessages() before trusting it.  An abort of a
  * transaction that changed the tables clears the cache too, since entries
@@ -443,6 +446,21 @@ cache_note_table_change(Oid relid)
 		notified_lxid = COMPAT_MY_LXID;
 		notified_subxid = GetCurrentSubTransactionId();
 	}
+}
+
+/*
+ * cache_note_table_insert is called by the trigger for an INSERT into the
+ * extension's tables.  Nothing cached can be stale: a cache holds only
+ * tokens, buckets and organizations that exist, and an INSERT adds ones
+ * that did not (the functions that replace a token's grants delete the old
+ * ones first, which invalidates).  So other backends keep their caches, and
+ * so does this one, except that it may now cache rows of this transaction:
+ * if it aborts, they never existed, and the cache is cleared then.
+ */
+void
+cache_note_table_insert(void)
+{
+	changed_in_transaction = true;
 }
 
 /*

@@ -90,40 +90,43 @@ grow(void *array, int count, int *capacity, Size size)
 }
 
 /*
- * _recheck_at_commit(token_id, parent_token): has the commit of this
- * transaction check the token it wrote (its organization and buckets), and,
- * with the secret of the parent that created it, the delegation.  Returns
- * token_id.  Called by the SECURITY DEFINER functions that write tokens, so
- * the current user is the extension's owner.
+ * commit_check_note_token has the commit of this transaction check a token
+ * it wrote (its organization and buckets) and, with the digest of the
+ * secret of the parent that created it (NULL for none), the delegation.
+ * Called by the SECURITY DEFINER functions that write tokens, so the
+ * current user is the extension's owner.
  */
-Datum
-influx_tokens__recheck_at_commit(PG_FUNCTION_ARGS)
+void
+commit_check_note_token(int64 token_id, const uint8 *parent_digest)
 {
-	int64		token_id;
-
-	require_argument(fcinfo, 0, "token id");
-	token_id = PG_GETARG_INT64(0);
 	pending.check_as = GetUserId();
-
 	pending.token_ids = grow(pending.token_ids, pending.ntokens, &pending.tokens_capacity,
 							 sizeof(int64));
 	pending.token_ids[pending.ntokens++] = token_id;
 
-	if (!PG_ARGISNULL(1))
+	if (parent_digest != NULL)
 	{
 		DelegatedChild *child;
 
 		pending.children = grow(pending.children, pending.nchildren,
 								&pending.children_capacity, sizeof(DelegatedChild));
-		child = &pending.children[pending.nchildren];
-		if (!secret_digest(PG_GETARG_TEXT_PP(1), child->parent_digest))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("parent token is not valid")));
+		child = &pending.children[pending.nchildren++];
 		child->child_id = token_id;
-		pending.nchildren++;
+		memcpy(child->parent_digest, parent_digest, TOKEN_DIGEST_LENGTH);
 	}
-	PG_RETURN_INT64(token_id);
+}
+
+/*
+ * _recheck_at_commit(token_id): commit_check_note_token for a token whose
+ * grants a management function replaced (set_token_permissions).  Returns
+ * token_id.
+ */
+Datum
+influx_tokens__recheck_at_commit(PG_FUNCTION_ARGS)
+{
+	require_argument(fcinfo, 0, "token id");
+	commit_check_note_token(PG_GETARG_INT64(0), NULL);
+	PG_RETURN_INT64(PG_GETARG_INT64(0));
 }
 
 /*

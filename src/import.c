@@ -2,7 +2,8 @@
  *
  * import.c
  *	  C building blocks of the import from InfluxDB: the digest to store
- *	  for an imported token, and reading an export's JSON without quoting it.
+ *	  for an imported token (import_token is create.c's), and reading an
+ *	  export's JSON without quoting it.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,7 +18,6 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-PG_FUNCTION_INFO_V1(influx_tokens__import_digest);
 PG_FUNCTION_INFO_V1(influx_tokens__parse_json);
 
 /* InfluxDB 2.9's stored form of a hashed token. */
@@ -54,23 +54,17 @@ influxdb2_hash_digest(const char *encoded, size_t length, uint8 *digest)
 }
 
 /*
- * _import_digest(token): the digest to store for an imported token: the
+ * import_digest computes the digest to store for an imported token: the
  * SHA-256 of a plaintext token, or the digest inside InfluxDB 2.9's stored
- * form, so that nobody needs to see the plaintext.
+ * form, so that nobody needs to see the plaintext; an error for a token
+ * that cannot be imported.
  */
-Datum
-influx_tokens__import_digest(PG_FUNCTION_ARGS)
+void
+import_digest(text *token, uint8 *digest)
 {
-	text	   *token;
-	const char *value;
-	size_t		length;
-	uint8		digest[TOKEN_DIGEST_LENGTH];
+	const char *value = VARDATA_ANY(token);
+	size_t		length = VARSIZE_ANY_EXHDR(token);
 	size_t		prefix_length = strlen(INFLUXDB2_SHA256_PREFIX);
-
-	require_argument(fcinfo, 0, "token");
-	token = PG_GETARG_TEXT_PP(0);
-	value = VARDATA_ANY(token);
-	length = VARSIZE_ANY_EXHDR(token);
 
 	if (length >= prefix_length && memcmp(value, INFLUXDB2_SHA256_PREFIX, prefix_length) == 0)
 		influxdb2_hash_digest(value + prefix_length, length - prefix_length, digest);
@@ -90,7 +84,6 @@ influx_tokens__import_digest(PG_FUNCTION_ARGS)
 						   TOKEN_PREFIX)));
 	else
 		token_digest(value, length, digest);
-	PG_RETURN_DATUM(digest_datum(digest));
 }
 
 /*

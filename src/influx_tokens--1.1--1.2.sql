@@ -20,6 +20,10 @@
  *   of a transaction that wrote tokens checks what their foreign keys did,
  *   and create_token_as's rules once more (src/commit_check.c), so an open
  *   transaction of a token's holder stalls no administrator;
+ * - creating tokens is C (src/create.c): create_token, create_token_as,
+ *   import_token and their _with_id forms, and create_tokens (a fleet in
+ *   one call); creating invalidates no cache; partial indexes on columns
+ *   most tokens leave NULL;
  * - logical replication: permissions has a primary key, and row-level
  *   triggers enabled for replicas invalidate caches on a subscriber;
  * - every C entry point follows one naming rule (influx_tokens_ + SQL name).
@@ -51,6 +55,20 @@ ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_parent_id_fkey;
 ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_org_id_fkey;
 ALTER TABLE @extschema@.permissions DROP CONSTRAINT permissions_bucket_id_fkey;
 
+-- Partial indexes where most tokens have NULL (see the install script).
+ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_previous_digest_key;
+ALTER TABLE @extschema@.tokens DROP CONSTRAINT tokens_influx_id_key;
+DROP INDEX @extschema@.tokens_parent_id_idx;
+DROP INDEX @extschema@.permissions_bucket_id_idx;
+CREATE UNIQUE INDEX tokens_previous_digest_key ON @extschema@.tokens (previous_digest)
+    WHERE previous_digest IS NOT NULL;
+CREATE UNIQUE INDEX tokens_influx_id_key ON @extschema@.tokens (influx_id)
+    WHERE influx_id IS NOT NULL;
+CREATE INDEX tokens_parent_id_idx ON @extschema@.tokens (parent_id)
+    WHERE parent_id IS NOT NULL;
+CREATE INDEX permissions_bucket_id_idx ON @extschema@.permissions (bucket_id)
+    WHERE bucket_id IS NOT NULL;
+
 -- A primary key for logical replication (see the install script).
 CREATE SEQUENCE @extschema@.permissions_id_seq;
 ALTER TABLE @extschema@.permissions ADD COLUMN id bigint
@@ -70,6 +88,7 @@ DROP FUNCTION @extschema@._set_token_status(bigint, text);
 DROP FUNCTION @extschema@._token_id_by_secret(text);
 DROP FUNCTION @extschema@._insert_token(bigint, text, bytea, text[], text, text[], timestamptz, bigint, text);
 DROP FUNCTION @extschema@._create_token(bigint, text, text[], text, text[], timestamptz, bigint);
+DROP FUNCTION @extschema@._import_digest(text);
 DROP FUNCTION @extschema@._check_description(text);
 DROP FUNCTION @extschema@._check_expiry(timestamptz);
 DROP FUNCTION @extschema@._lock_token(bigint);
@@ -149,13 +168,6 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'influx_tokens__token_digest'
 LANGUAGE C IMMUTABLE;
 
--- The digest to store for an imported token: of its plaintext, or taken
--- from InfluxDB 2.9's "$influxdb2-sha256$..." form.
-CREATE OR REPLACE FUNCTION @extschema@._import_digest(token text)
-RETURNS bytea
-AS 'MODULE_PATHNAME', 'influx_tokens__import_digest'
-LANGUAGE C IMMUTABLE;
-
 -- A JSON document as jsonb, or an error that quotes none of it (src/import.c).
 CREATE OR REPLACE FUNCTION @extschema@._parse_json(document text)
 RETURNS jsonb
@@ -169,27 +181,9 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'influx_tokens__token_ref'
 LANGUAGE C VOLATILE;
 
--- A token that may create tokens now (active, unexpired by the clock,
--- holding write:authorizations): its id, its organization, and until when
--- its secret is valid (the expiry, or the end of the grace period of a
--- rotated secret).  An error for any other.
-CREATE OR REPLACE FUNCTION @extschema@._parent_token(token text,
-    OUT id bigint, OUT org_id bigint, OUT valid_until timestamptz)
-AS 'MODULE_PATHNAME', 'influx_tokens__parent_token'
-LANGUAGE C VOLATILE;
-
--- The expiry of a child the parent token may create with these grants,
--- asked to expire at expires_at (NULL: as late as the parent's secret
--- allows); the error create_token_as reports if it may not (src/delegation.c).
-CREATE OR REPLACE FUNCTION @extschema@._authorize_child(parent_token text, grants @extschema@.resolved_grant[],
-    expires_at timestamptz)
-RETURNS timestamptz
-AS 'MODULE_PATHNAME', 'influx_tokens__authorize_child'
-LANGUAGE C VOLATILE;
-
--- Has the commit of this transaction check a token it wrote, and with its
--- parent's secret the delegation (src/commit_check.c).  Returns token_id.
-CREATE OR REPLACE FUNCTION @extschema@._recheck_at_commit(token_id bigint, parent_token text)
+-- Has the commit of this transaction check a token whose grants were
+-- replaced (src/commit_check.c).  Returns token_id.
+CREATE OR REPLACE FUNCTION @extschema@._recheck_at_commit(token_id bigint)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'influx_tokens__recheck_at_commit'
 LANGUAGE C VOLATILE;
@@ -318,32 +312,6 @@ CREATE OR REPLACE FUNCTION @extschema@._lock_token(id bigint)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'influx_tokens__lock_token'
 LANGUAGE C VOLATILE;
-
-/*
- * Stores a token by its digest with its resolved grants and its labels, in
- * one statement; every argument is validated by the caller.  Returns its id.
- * The commit checks that its organization and buckets still exist.
- */
-CREATE OR REPLACE FUNCTION @extschema@._insert_token(
-    org_id bigint, digest bytea, grants @extschema@.resolved_grant[], description text,
-    labels text[], expires_at timestamptz, parent_id bigint, influx_id text)
-RETURNS bigint
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH new_token AS (
-        INSERT INTO @extschema@.tokens (org_id, digest, description, expires_at, parent_id, influx_id)
-        VALUES (org_id, digest, description, expires_at, parent_id, influx_id)
-        RETURNING id
-    ), new_grants AS (
-        INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
-        SELECT n.id, g.action, g.resource_type, g.bucket_id FROM new_token AS n, unnest(grants) AS g
-    ), new_labels AS (
-        INSERT INTO @extschema@.token_labels (token_id, label)
-        SELECT n.id, l FROM new_token AS n, unnest(labels) AS l
-    )
-    SELECT @extschema@._recheck_at_commit(n.id, NULL) FROM new_token AS n
-$$;
 
 /*
  * What revoking and reactivating write, for every caller (revoke_token,
@@ -547,23 +515,9 @@ CREATE OR REPLACE FUNCTION @extschema@.create_token_with_id(
     expires_at timestamptz DEFAULT NULL,
     OUT id bigint,
     OUT token text)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    target_org_id bigint := @extschema@._org_id(org);
-    grants @extschema@.resolved_grant[] := @extschema@._resolve_permissions(target_org_id, org, permissions);
-    clean_description text := @extschema@._check_description(description);
-    clean_labels text[] := @extschema@._check_labels(labels);
-    clean_expiry timestamptz := @extschema@._check_expiry(expires_at);
-    new_digest bytea;
-BEGIN
-    token := @extschema@._generate_token();
-    new_digest := @extschema@._token_digest(token);
-    id := @extschema@._insert_token(target_org_id, new_digest, grants, clean_description,
-                                    clean_labels, clean_expiry, NULL, NULL);
-END
-$$;
+AS 'MODULE_PATHNAME', 'influx_tokens_create_token_with_id'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 CREATE OR REPLACE FUNCTION @extschema@.create_token(
     org text,
@@ -572,12 +526,9 @@ CREATE OR REPLACE FUNCTION @extschema@.create_token(
     labels text[] DEFAULT '{}',
     expires_at timestamptz DEFAULT NULL)
 RETURNS text
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT c.token
-    FROM @extschema@.create_token_with_id(org, permissions, description, labels, expires_at) AS c
-$$;
+AS 'MODULE_PATHNAME', 'influx_tokens_create_token'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 /*
  * A token creates a token.  The parent must be usable now and hold
@@ -600,29 +551,9 @@ CREATE OR REPLACE FUNCTION @extschema@.create_token_as_with_id(
     expires_at timestamptz DEFAULT NULL,
     OUT id bigint,
     OUT token text)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    parent record;
-    grants @extschema@.resolved_grant[];
-    child_expiry timestamptz;
-    new_digest bytea;
-BEGIN
-    -- The parent token reaches C only through simple expressions: no plan holds it.
-    parent := @extschema@._parent_token(parent_token);
-    grants := @extschema@._resolve_permissions(parent.org_id, NULL, permissions);
-    child_expiry := @extschema@._authorize_child(parent_token, grants, expires_at);
-
-    token := @extschema@._generate_token();
-    new_digest := @extschema@._token_digest(token);
-    id := @extschema@._insert_token(parent.org_id, new_digest, grants,
-                                    @extschema@._check_description(description),
-                                    @extschema@._check_labels(labels), child_expiry, parent.id, NULL);
-    -- The commit decides again, on the parent as it is then.
-    id := @extschema@._recheck_at_commit(id, parent_token);
-END
-$$;
+AS 'MODULE_PATHNAME', 'influx_tokens_create_token_as_with_id'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 CREATE OR REPLACE FUNCTION @extschema@.create_token_as(
     parent_token text,
@@ -631,20 +562,37 @@ CREATE OR REPLACE FUNCTION @extschema@.create_token_as(
     labels text[] DEFAULT '{}',
     expires_at timestamptz DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- A simple expression, not a query: the parent token is in no plan.
-    RETURN (@extschema@.create_token_as_with_id(parent_token, permissions, description, labels, expires_at)).token;
-END
-$$;
+AS 'MODULE_PATHNAME', 'influx_tokens_create_token_as'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+/*
+ * A fleet in one call: count tokens with the same permissions, labels,
+ * description and expiry, each with its own secret, as rows (id, token),
+ * in one transaction (all or nothing).  The secrets exist only in the rows
+ * returned: called in the select list, the rows stream out a batch at a
+ * time; called in FROM, PostgreSQL collects them first (in work_mem, and
+ * beyond it in a temporary file).  At most 1,000,000 a call.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.create_tokens(
+    org text,
+    permissions text[],
+    count bigint,
+    description text DEFAULT NULL,
+    labels text[] DEFAULT '{}',
+    expires_at timestamptz DEFAULT NULL)
+RETURNS TABLE (id bigint, token text)
+AS 'MODULE_PATHNAME', 'influx_tokens_create_tokens'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION @extschema@.create_token_with_id(text, text[], text, text[], timestamptz) IS
 'Creates a token; returns its id and its text, which is shown this once and stored only as a digest.';
 
 COMMENT ON FUNCTION @extschema@.create_token(text, text[], text, text[], timestamptz) IS
 'Creates a token; returns its text, which is shown this once and stored only as a digest.';
+COMMENT ON FUNCTION @extschema@.create_tokens(text, text[], bigint, text, text[], timestamptz) IS
+'Creates count tokens with the same permissions, each its own secret; returns (id, token) rows, shown this once.';
 
 COMMENT ON FUNCTION @extschema@.create_token_as_with_id(text, text[], text, text[], timestamptz) IS
 'A token with write:authorizations creates a token with a subset of its own permissions (PUBLIC); returns id and text.';
@@ -814,7 +762,7 @@ BEGIN
     INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
     SELECT set_token_permissions.id, g.action, g.resource_type, g.bucket_id FROM unnest(grants) AS g;
     UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = set_token_permissions.id;
-    RETURN @extschema@._recheck_at_commit(locked_id, NULL);
+    RETURN @extschema@._recheck_at_commit(locked_id);
 END
 $$;
 
@@ -1052,27 +1000,9 @@ CREATE OR REPLACE FUNCTION @extschema@.import_token(
     labels text[] DEFAULT '{}',
     expires_at timestamptz DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    target_org_id bigint := @extschema@._org_id(org);
-    grants @extschema@.resolved_grant[] := @extschema@._resolve_permissions(target_org_id, org, permissions);
-    clean_description text := @extschema@._check_description(description);
-    clean_labels text[] := @extschema@._check_labels(labels);
-    clean_expiry timestamptz := @extschema@._check_expiry(expires_at);
-    imported_digest bytea;
-BEGIN
-    imported_digest := @extschema@._import_digest(token);
-    IF EXISTS (SELECT FROM @extschema@.tokens AS t
-               WHERE t.digest = imported_digest OR t.previous_digest = imported_digest) THEN
-        RAISE EXCEPTION 'this token already exists'
-            USING ERRCODE = 'unique_violation';
-    END IF;
-    RETURN @extschema@._insert_token(target_org_id, imported_digest, grants, clean_description,
-                                     clean_labels, clean_expiry, NULL, NULL);
-END
-$$;
+AS 'MODULE_PATHNAME', 'influx_tokens_import_token'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 /*
  * Imports what `influx auth list --json` prints: an array of authorizations

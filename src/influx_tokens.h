@@ -18,6 +18,8 @@
  *						when it commits
  *	  sql_api.c			SQL entry points of the checks, _PG_init
  *	  manage.c			C building blocks of the management functions
+ *	  create.c			creating tokens, one a call or many (the only writer
+ *						of new token rows)
  *	  import.c			C building blocks of the import from InfluxDB
  *	  legacy.c			entry points named by the 1.0 and 1.1 scripts
  * Layers call downwards only: sql_api/manage -> check -> cache -> lookup
@@ -34,6 +36,7 @@
 
 #include "fmgr.h"
 #include "lib/ilist.h"
+#include "utils/array.h"
 #include "utils/timestamp.h"
 
 /* ---- token_format.c ---- */
@@ -151,6 +154,7 @@ typedef struct TokenRecord
 
 extern TokenRecord *lookup_token(const uint8 *digest);
 extern TokenRecord *lookup_token_by_id(int64 id);
+extern bool lookup_digest_taken(const uint8 *digest);
 extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
 extern int64 lookup_org_id(const char *name, size_t length);
 extern bool lookup_is_extension_relation(Oid relid);
@@ -194,6 +198,7 @@ extern const TokenRecord *token_cache_get(const uint8 *digest,
 extern int64 bucket_cache_get_id(int64 org_id, const char *name, size_t length);
 extern int64 org_cache_get_id(const char *name, size_t length);
 extern void cache_note_table_change(Oid relid);
+extern void cache_note_table_insert(void);
 extern CacheStats cache_get_stats(void);
 
 /* ---- usage.c ---- */
@@ -234,14 +239,38 @@ extern DelegationVerdict delegation_verdict(const TokenRecord *parent,
 											int *refused_grant);
 extern const char *delegation_refusal_reason(DelegationVerdict verdict);
 
+
+/* ---- manage.c: building blocks other files reuse ---- */
+
+/* Grants resolved from permission strings, with each one's string (for messages). */
+typedef struct ResolvedGrants
+{
+	int			count;
+	TokenGrant *grants;
+	text	  **permissions;
+} ResolvedGrants;
+
+extern bool secret_digest(text *secret, uint8 *digest);
+extern TokenRecord *token_by_secret(text *secret);
+extern Datum digest_datum(const uint8 *digest);
+extern char *timestamp_for_message(TimestampTz value);
+extern void require_future_expiry(TimestampTz expires_at);
+extern int64 org_id_of(text *org);
+extern ResolvedGrants resolve_grants(int64 org_id, const char *org_name, ArrayType *permissions);
+extern ArrayType *valid_labels(ArrayType *labels);
+extern text *valid_description(text *description);
+
+/* ---- import.c ---- */
+
+extern void import_digest(text *token, uint8 *digest);
+
 /* ---- commit_check.c ---- */
 
 extern void commit_check_init(void);
+extern void commit_check_note_token(int64 token_id, const uint8 *parent_digest);
 
 /* ---- sql_api.c, manage.c: SQL entry points other files reuse ---- */
 
-extern bool secret_digest(text *secret, uint8 *digest);
-extern Datum digest_datum(const uint8 *digest);
 
 extern void require_argument(FunctionCallInfo fcinfo, int argno, const char *what);
 extern Datum influx_tokens_token_check(PG_FUNCTION_ARGS);

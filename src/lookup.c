@@ -349,6 +349,35 @@ complete_record(TokenRecord *header, Snapshot snapshot)
 }
 
 /*
+ * read_token_by_digest fills the header of *record from the row of the
+ * token whose current secret, or whose secret replaced by its last
+ * rotation (in its grace period or not: read_token_row caps the expiry),
+ * has this digest; false if there is none.
+ */
+static bool
+read_token_by_digest(Relation rel, const uint8 *digest, Snapshot snapshot, TokenRecord *record)
+{
+	bytea	   *digest_value = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
+	ScanKeyData key;
+	bool		found;
+
+	SET_VARSIZE(digest_value, VARHDRSZ + TOKEN_DIGEST_LENGTH);
+	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
+	ScanKeyInit(&key, relations.token_columns.digest, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(digest_value));
+	found = read_token_row(rel, relations.tokens_digest_index, &key, false, snapshot, record);
+	if (!found && OidIsValid(relations.tokens_previous_digest_index))
+	{
+		ScanKeyInit(&key, relations.token_columns.previous_digest, BTEqualStrategyNumber,
+					F_BYTEAEQ, PointerGetDatum(digest_value));
+		found = read_token_row(rel, relations.tokens_previous_digest_index, &key, true,
+							   snapshot, record);
+	}
+	pfree(digest_value);
+	return found;
+}
+
+/*
  * lookup_token returns the token with this digest (its current secret, or
  * the one a rotation replaced, while that is in its grace period), with its
  * grants; NULL if there is none.
@@ -356,38 +385,41 @@ complete_record(TokenRecord *header, Snapshot snapshot)
 TokenRecord *
 lookup_token(const uint8 *digest)
 {
-	bytea	   *digest_value = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
 	Snapshot	snapshot;
 	Relation	rel;
-	ScanKeyData key;
 	TokenRecord header = {0};
 	TokenRecord *record = NULL;
+
+	resolve_relations();
+	snapshot = latest_snapshot();
+	rel = table_open(relations.tokens, AccessShareLock);
+	if (read_token_by_digest(rel, digest, snapshot, &header))
+		record = complete_record(&header, snapshot);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return record;
+}
+
+/*
+ * lookup_digest_taken says whether a token has this digest as its current
+ * secret or as the one its last rotation replaced, in its grace period or
+ * not.
+ */
+bool
+lookup_digest_taken(const uint8 *digest)
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	TokenRecord header = {0};
 	bool		found;
 
 	resolve_relations();
 	snapshot = latest_snapshot();
-
-	SET_VARSIZE(digest_value, VARHDRSZ + TOKEN_DIGEST_LENGTH);
-	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
-
 	rel = table_open(relations.tokens, AccessShareLock);
-	ScanKeyInit(&key, relations.token_columns.digest, BTEqualStrategyNumber, F_BYTEAEQ,
-				PointerGetDatum(digest_value));
-	found = read_token_row(rel, relations.tokens_digest_index, &key, false, snapshot, &header);
-	if (!found && OidIsValid(relations.tokens_previous_digest_index))
-	{
-		ScanKeyInit(&key, relations.token_columns.previous_digest, BTEqualStrategyNumber,
-					F_BYTEAEQ, PointerGetDatum(digest_value));
-		found = read_token_row(rel, relations.tokens_previous_digest_index, &key, true,
-							   snapshot, &header);
-	}
+	found = read_token_by_digest(rel, digest, snapshot, &header);
 	table_close(rel, NoLock);
-	pfree(digest_value);
-
-	if (found)
-		record = complete_record(&header, snapshot);
 	UnregisterSnapshot(snapshot);
-	return record;
+	return found;
 }
 
 /*

@@ -3,8 +3,8 @@
  * manage.c
  *	  C building blocks of the management functions (the PL/pgSQL in
  *	  influx_tokens.sql): validation of every argument, name and token
- *	  resolution, delegation's checks, and token_info.  The import's are in
- *	  import.c.
+ *	  resolution, and token_info.  Creating tokens is create.c's; the
+ *	  import's building blocks are in import.c.
  *
  * Each validation rule lives here once, and each function raises the error
  * the user sees, naming the argument, with no PL/pgSQL frames of its own
@@ -38,9 +38,7 @@
 PG_FUNCTION_INFO_V1(influx_tokens__generate_token);
 PG_FUNCTION_INFO_V1(influx_tokens__token_digest);
 PG_FUNCTION_INFO_V1(influx_tokens__token_ref);
-PG_FUNCTION_INFO_V1(influx_tokens__parent_token);
 PG_FUNCTION_INFO_V1(influx_tokens__lock_token);
-PG_FUNCTION_INFO_V1(influx_tokens__authorize_child);
 PG_FUNCTION_INFO_V1(influx_tokens__org_id);
 PG_FUNCTION_INFO_V1(influx_tokens__bucket_id);
 PG_FUNCTION_INFO_V1(influx_tokens__resolve_permissions);
@@ -94,7 +92,7 @@ secret_digest(text *secret, uint8 *digest)
  * token_by_secret returns what checks know of the token whose secret this
  * is (current, or rotated out and in its grace period); NULL if none.
  */
-static TokenRecord *
+TokenRecord *
 token_by_secret(text *secret)
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
@@ -107,7 +105,7 @@ token_by_secret(text *secret)
 /*
  * timestamp_for_message formats a timestamp as timestamptz output does.
  */
-static char *
+char *
 timestamp_for_message(TimestampTz value)
 {
 	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(value)));
@@ -118,7 +116,7 @@ timestamp_for_message(TimestampTz value)
  * the future of the clock (checks read the clock, not the transaction's
  * start).
  */
-static void
+void
 require_future_expiry(TimestampTz expires_at)
 {
 	if (expires_at <= GetCurrentTimestamp())
@@ -231,77 +229,6 @@ influx_tokens__token_ref(PG_FUNCTION_ARGS)
 }
 
 /*
- * raise_delegation_refusal raises the error create_token_as reports for a
- * refused delegation; permission is the refused grant's text and
- * parent_valid_until the parent's validity, where the verdict needs them.
- */
-static void
-raise_delegation_refusal(DelegationVerdict verdict, text *permission,
-						 TimestampTz expires_at, TimestampTz parent_valid_until)
-{
-	switch (verdict)
-	{
-		case DELEGATION_ALLOWED:
-			return;
-		case DELEGATION_PARENT_UNUSABLE:
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("parent token is not valid"),
-					 errdetail("It is unknown, revoked or expired.")));
-			break;
-		case DELEGATION_NO_AUTHORIZATIONS:
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("parent token does not hold write:authorizations")));
-			break;
-		case DELEGATION_GRANT_NOT_HELD:
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission \"%s\" is not held by the parent token",
-							value_for_message(VARDATA_ANY(permission),
-											  VARSIZE_ANY_EXHDR(permission)))));
-			break;
-		case DELEGATION_OUTLIVES_PARENT:
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("expiry time %s is later than the parent token's validity",
-							timestamp_for_message(expires_at)),
-					 errdetail("The parent token is valid until %s.",
-							   timestamp_for_message(parent_valid_until))));
-			break;
-	}
-}
-
-/*
- * _parent_token(token, OUT id, OUT org_id, OUT valid_until): a token that
- * may create tokens now (usable, holding write:authorizations), and until
- * when its secret is valid (NULL for ever).  The grants a child asks for
- * are decided by _authorize_child, once they are resolved in the parent's
- * organization.
- */
-Datum
-influx_tokens__parent_token(PG_FUNCTION_ARGS)
-{
-	TokenRecord *record;
-	TupleDesc	desc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
-
-	require_argument(fcinfo, 0, "parent token");
-	record = token_by_secret(PG_GETARG_TEXT_PP(0));
-	raise_delegation_refusal(delegation_grants_verdict(record, NULL, 0, NULL), NULL, 0, 0);
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	desc = BlessTupleDesc(desc);
-	values[0] = Int64GetDatum(record->id);
-	values[1] = Int64GetDatum(record->org_id);
-	values[2] = TimestampTzGetDatum(record->expires_at);
-	nulls[2] = !record->has_expiry;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
-}
-
-/*
  * _lock_token(id): locks a token's row for a change (FOR NO KEY UPDATE, so
  * that a foreign-key lock taken by a child's creation does not stall it)
  * and returns the id; an error if there is no such token.
@@ -333,103 +260,9 @@ influx_tokens__lock_token(PG_FUNCTION_ARGS)
 }
 
 /*
- * required_text_field returns field attno of a row as text, or raises the
- * error for a NULL there (what names the field).
- */
-static text *
-required_text_field(HeapTupleHeader row, int attno, const char *what)
-{
-	bool		isnull;
-	Datum		field = GetAttributeByNum(row, attno, &isnull);
-
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", what)));
-	return DatumGetTextPP(field);
-}
-
-/*
- * grant_from_datum reads a resolved_grant (action, resource_type,
- * bucket_id, permission) into *grant.
- */
-static void
-grant_from_datum(Datum value, TokenGrant *grant)
-{
-	HeapTupleHeader row = DatumGetHeapTupleHeader(value);
-	text	   *action = required_text_field(row, 1, "action");
-	text	   *type = required_text_field(row, 2, "resource type");
-	bool		isnull;
-	Datum		bucket_id;
-
-	grant->action = action_from_text(VARDATA_ANY(action), VARSIZE_ANY_EXHDR(action));
-	grant->resource_type = resource_type_from_name(VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
-	bucket_id = GetAttributeByNum(row, 3, &isnull);
-	grant->bucket_id = isnull ? 0 : DatumGetInt64(bucket_id);
-}
-
-/*
- * _authorize_child(parent_token, grants, expires_at): the expiry of a child
- * the parent token may create with these resolved grants, asked to expire
- * at expires_at (NULL: as late as allowed, which is the end of the parent
- * secret's validity, or never); the error create_token_as reports if the
- * parent may not (delegation.c's rule, with one lookup of the parent).
- */
-Datum
-influx_tokens__authorize_child(PG_FUNCTION_ARGS)
-{
-	TokenRecord *parent;
-	ArrayType  *array;
-	Datum	   *rows;
-	bool	   *row_nulls;
-	int			count;
-	TokenGrant *grants;
-	bool		has_expiry = !PG_ARGISNULL(2);
-	TimestampTz expires_at = has_expiry ? PG_GETARG_TIMESTAMPTZ(2) : 0;
-	DelegationVerdict verdict;
-	int			refused = 0;
-	int			i;
-
-	require_argument(fcinfo, 0, "parent token");
-	require_argument(fcinfo, 1, "grants");
-	parent = token_by_secret(PG_GETARG_TEXT_PP(0));
-	array = PG_GETARG_ARRAYTYPE_P(1);
-	deconstruct_array(array, ARR_ELEMTYPE(array), -1, false, TYPALIGN_DOUBLE,
-					  &rows, &row_nulls, &count);
-	grants = palloc(Max(count, 1) * sizeof(TokenGrant));
-	for (i = 0; i < count; i++)
-	{
-		if (row_nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("grant must not be NULL")));
-		grant_from_datum(rows[i], &grants[i]);
-	}
-
-	/* The grants first, then the expiry: errors come in that order. */
-	verdict = delegation_grants_verdict(parent, grants, count, &refused);
-	raise_delegation_refusal(verdict, verdict == DELEGATION_GRANT_NOT_HELD ?
-							 required_text_field(DatumGetHeapTupleHeader(rows[refused]), 4,
-												 "permission") : NULL, 0, 0);
-
-	if (has_expiry)
-		require_future_expiry(expires_at);
-	else if (parent->has_expiry)
-	{
-		has_expiry = true;
-		expires_at = parent->expires_at;
-	}
-	raise_delegation_refusal(delegation_verdict(parent, grants, count, has_expiry, expires_at, NULL),
-							 NULL, expires_at, parent->expires_at);
-	if (!has_expiry)
-		PG_RETURN_NULL();
-	PG_RETURN_TIMESTAMPTZ(expires_at);
-}
-
-/*
  * org_id_of returns the id of the named organization, or raises the error.
  */
-static int64
+int64
 org_id_of(text *org)
 {
 	const char *name = VARDATA_ANY(org);
@@ -562,48 +395,33 @@ same_grant(const TokenGrant *a, const TokenGrant *b)
 }
 
 /*
- * _resolve_permissions(org_id, org, permissions): the grants a permission
- * array stands for, as resolved_grant[], bucket names resolved to ids in
- * the organization once, duplicates removed.  org only words messages
- * (NULL: "the token's organization").
+ * resolve_grants returns the grants a permission array stands for, bucket
+ * names resolved to ids in the organization once, duplicates removed, each
+ * with the string it came from (for messages).  org_name only words
+ * messages (NULL: "the token's organization").
  */
-Datum
-influx_tokens__resolve_permissions(PG_FUNCTION_ARGS)
+ResolvedGrants
+resolve_grants(int64 org_id, const char *org_name, ArrayType *permissions)
 {
-	int64		org_id;
-	const char *org_name;
-	Datum	   *permissions;
+	ResolvedGrants result = {0, NULL, NULL};
+	Datum	   *elements;
 	int			count;
-	TokenGrant *grants;
-	Datum	   *rows;
-	int			nrows = 0;
-	Oid			array_type = get_fn_expr_rettype(fcinfo->flinfo);
-	Oid			row_type = get_element_type(array_type);
-	TupleDesc	desc;
 	int			i;
 
-	require_argument(fcinfo, 0, "organization id");
-	require_argument(fcinfo, 2, "permissions");
-	org_id = PG_GETARG_INT64(0);
-	org_name = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	count = text_elements(PG_GETARG_ARRAYTYPE_P(2), MAX_PERMISSIONS, "permissions",
-						  "permission", &permissions);
+	count = text_elements(permissions, MAX_PERMISSIONS, "permissions", "permission", &elements);
 	if (count == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("permissions must not be empty"),
 				 errhint("Give at least one permission, e.g. '{write:buckets/metrics}'.")));
 
-	desc = lookup_rowtype_tupdesc_copy(row_type, -1);
-	grants = palloc(count * sizeof(TokenGrant));
-	rows = palloc(count * sizeof(Datum));
+	result.grants = palloc(count * sizeof(TokenGrant));
+	result.permissions = palloc(count * sizeof(text *));
 	for (i = 0; i < count; i++)
 	{
-		text	   *permission_text = DatumGetTextPP(permissions[i]);
+		text	   *permission_text = DatumGetTextPP(elements[i]);
 		ParsedPermission parsed;
-		TokenGrant *grant = &grants[nrows];
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		TokenGrant *grant = &result.grants[result.count];
 		int			j;
 		bool		duplicate = false;
 
@@ -613,41 +431,72 @@ influx_tokens__resolve_permissions(PG_FUNCTION_ARGS)
 		grant->resource_type = parsed.resource_type;
 		grant->bucket_id = parsed.bucket_name == NULL ? 0 :
 			bucket_id_of(org_id, org_name, parsed.bucket_name, parsed.bucket_name_length);
-		for (j = 0; j < nrows && !duplicate; j++)
-			duplicate = same_grant(&grants[j], grant);
-		if (duplicate)
-			continue;
+		for (j = 0; j < result.count && !duplicate; j++)
+			duplicate = same_grant(&result.grants[j], grant);
+		if (!duplicate)
+			result.permissions[result.count++] = permission_text;
+	}
+	return result;
+}
+
+/*
+ * _resolve_permissions(org_id, org, permissions): resolve_grants, as
+ * resolved_grant[] (action, resource_type, bucket_id, permission).
+ */
+Datum
+influx_tokens__resolve_permissions(PG_FUNCTION_ARGS)
+{
+	ResolvedGrants resolved;
+	Datum	   *rows;
+	Oid			array_type = get_fn_expr_rettype(fcinfo->flinfo);
+	Oid			row_type = get_element_type(array_type);
+	TupleDesc	desc;
+	int			i;
+
+	require_argument(fcinfo, 0, "organization id");
+	require_argument(fcinfo, 2, "permissions");
+	resolved = resolve_grants(PG_GETARG_INT64(0),
+							  PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+							  PG_GETARG_ARRAYTYPE_P(2));
+
+	desc = lookup_rowtype_tupdesc_copy(row_type, -1);
+	rows = palloc(resolved.count * sizeof(Datum));
+	for (i = 0; i < resolved.count; i++)
+	{
+		const TokenGrant *grant = &resolved.grants[i];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		values[0] = CStringGetTextDatum(action_name(grant->action));
 		values[1] = CStringGetTextDatum(resource_type_name(grant->resource_type));
 		values[2] = Int64GetDatum(grant->bucket_id);
 		nulls[2] = (grant->bucket_id == 0);
-		values[3] = PointerGetDatum(permission_text);
-		rows[nrows++] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		values[3] = PointerGetDatum(resolved.permissions[i]);
+		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(rows, nrows, row_type, -1, false, TYPALIGN_DOUBLE));
+	PG_RETURN_ARRAYTYPE_P(construct_array(rows, resolved.count, row_type, -1, false, TYPALIGN_DOUBLE));
 }
 
 /*
- * _check_labels(labels): the labels, validated, without duplicates; '{}'
- * for NULL.
+ * valid_labels returns the labels (NULL: none), validated, without
+ * duplicates.
  */
-Datum
-influx_tokens__check_labels(PG_FUNCTION_ARGS)
+ArrayType *
+valid_labels(ArrayType *labels)
 {
-	Datum	   *labels;
+	Datum	   *elements;
 	Datum	   *unique;
 	int			count;
 	int			nunique = 0;
 	int			i;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
-	count = text_elements(PG_GETARG_ARRAYTYPE_P(0), MAX_LABELS, "labels", "label", &labels);
+	if (labels == NULL)
+		return construct_empty_array(TEXTOID);
+	count = text_elements(labels, MAX_LABELS, "labels", "label", &elements);
 	unique = palloc(Max(count, 1) * sizeof(Datum));
 	for (i = 0; i < count; i++)
 	{
-		text	   *label = DatumGetTextPP(labels[i]);
+		text	   *label = DatumGetTextPP(elements[i]);
 		bool		duplicate = false;
 		int			j;
 
@@ -662,22 +511,28 @@ influx_tokens__check_labels(PG_FUNCTION_ARGS)
 		if (!duplicate)
 			unique[nunique++] = PointerGetDatum(label);
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(unique, nunique, TEXTOID, -1, false, TYPALIGN_INT));
+	return construct_array(unique, nunique, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
 /*
- * _check_description(description): the description, if acceptable (NULL
- * is: no description).
+ * _check_labels(labels): valid_labels; '{}' for NULL.
  */
 Datum
-influx_tokens__check_description(PG_FUNCTION_ARGS)
+influx_tokens__check_labels(PG_FUNCTION_ARGS)
 {
-	text	   *description;
+	PG_RETURN_ARRAYTYPE_P(valid_labels(PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0)));
+}
+
+/*
+ * valid_description returns the description (NULL: none) if acceptable.
+ */
+text *
+valid_description(text *description)
+{
 	int			chars;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	description = PG_GETARG_TEXT_PP(0);
+	if (description == NULL)
+		return NULL;
 	chars = pg_mbstrlen_with_len(VARDATA_ANY(description), VARSIZE_ANY_EXHDR(description));
 	if (chars > DESCRIPTION_MAX_CHARS)
 		ereport(ERROR,
@@ -689,7 +544,18 @@ influx_tokens__check_description(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("description looks like it contains a token"),
 				 errdetail("Descriptions are stored and shown in plain text; a token must never be.")));
-	PG_RETURN_TEXT_P(description);
+	return description;
+}
+
+/*
+ * _check_description(description): valid_description.
+ */
+Datum
+influx_tokens__check_description(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(valid_description(PG_GETARG_TEXT_PP(0)));
 }
 
 /*

@@ -31,4 +31,16 @@
 #define COMPAT_MY_LXID (MyProc->lxid)
 #endif
 
+/*
+ * ExecInsertIndexTuples for a new row, no arbiter indexes: PostgreSQL 16
+ * added its last argument (onlySummarizing).
+ */
+#if PG_VERSION_NUM >= 160000
+#define COMPAT_EXEC_INSERT_INDEX_TUPLES(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define COMPAT_EXEC_INSERT_INDEX_TUPLES(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
 #endif							/* PG_COMPAT_H */

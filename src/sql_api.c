@@ -122,8 +122,10 @@ influx_tokens_token_allows(PG_FUNCTION_ARGS)
 }
 
 /*
- * _invalidate_cache(): statement-level trigger on the tables checks read;
- * see cache.c for why this keeps every backend's cache correct.
+ * _invalidate_cache(): trigger on the tables checks read; see cache.c for
+ * why this keeps every backend's cache correct.  An INSERT invalidates
+ * nothing that is cached: caches hold only rows that exist (see
+ * cache_note_table_insert).
  */
 Datum
 influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
@@ -135,7 +137,10 @@ influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("_invalidate_cache() must be called as a trigger")));
 
-	cache_note_table_change(RelationGetRelid(trigdata->tg_relation));
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		cache_note_table_insert();
+	else
+		cache_note_table_change(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }
 

@@ -18,7 +18,10 @@
 #      100,000 in the big one (more tokens than the cache holds);
 #   3. pgbench -M prepared TPS of one check per transaction, next to SELECT 1
 #      (runs interleaved, best of 2, as pgbench on 2 cores is noisy);
-#   4. memory per cached token, and the time to create 100,000 tokens;
+#   4. memory per cached token, and the time to create 100,000 tokens (one
+#      call each with create_token, create_token_as and import_token, all in
+#      one call of create_tokens; the SQL baseline's create_token one call
+#      each) and to import 100,000 InfluxDB authorizations;
 #   5. the cost of usage tracking: the server preloads the library, so
 #      checks are counted (the default then); the hot loop and pgbench run
 #      once more with influx_tokens.track_usage off.
@@ -180,13 +183,30 @@ SELECT (s.memory_bytes - m0.memory_bytes) / s.tokens FROM influx_tokens.cache_st
 SQL
 )
 
-# Creating 100,000 tokens in one statement.
-create_seconds() {
-	q bench_10k "SELECT round(bench.seconds(\$\$SELECT count($1('bench_create', '{write:buckets/b}'))
-	             FROM generate_series(1, 100000)\$\$)::numeric, 2)"
+# Creating 100,000 tokens in one statement: one call each (create_token, the
+# baseline's create_token, create_token_as, import_token), with one call of
+# create_tokens, and importing 100,000 InfluxDB authorizations (prepared
+# outside the timing) with import_influxdb2.
+seconds_of() {
+	q bench_10k "SELECT round(bench.seconds(\$\$$1\$\$)::numeric, 2)"
 }
-R[create_ext]=$(create_seconds influx_tokens.create_token)
-R[create_sql]=$(create_seconds bench_sql.create_token)
+R[create_ext]=$(seconds_of "SELECT count(influx_tokens.create_token('bench_create', '{write:buckets/b}'))
+	FROM generate_series(1, 100000)")
+R[create_sql]=$(seconds_of "SELECT count(bench_sql.create_token('bench_create', '{write:buckets/b}'))
+	FROM generate_series(1, 100000)")
+R[create_as]=$(seconds_of "SELECT count(influx_tokens.create_token_as(p.token, '{write:buckets/b}'))
+	FROM bench.parent AS p, generate_series(1, 100000)")
+R[import_one]=$(seconds_of "SELECT count(influx_tokens.import_token('bench_create', 'imported-' || md5(i::text),
+	'{write:buckets/b}')) FROM generate_series(1, 100000) AS i")
+R[create_bulk]=$(seconds_of "SELECT count(*) FROM (SELECT influx_tokens.create_tokens('bench_create',
+	'{write:buckets/b}', 100000)) AS s")
+q bench_10k "CREATE TABLE bench.export AS SELECT jsonb_agg(jsonb_build_object(
+	'id', lpad(to_hex(i), 16, '0'), 'orgID', '0a1b2c3d4e5f6071', 'org', 'bench_import', 'status', 'active',
+	'token', rpad(md5(i::text) || md5((-i)::text), 86, 'x') || '==',
+	'permissions', jsonb_build_array(jsonb_build_object('action', 'write',
+	    'resource', jsonb_build_object('type', 'buckets', 'orgID', '0a1b2c3d4e5f6071'))))) AS doc
+	FROM generate_series(1, 100000) AS i" >/dev/null
+R[import_influx]=$(seconds_of "SELECT influx_tokens.import_influxdb2(doc, create_missing => true) FROM bench.export")
 
 row() { printf "%-48s %13s %13s %13s %9s %9s\n" "$@"; }
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
@@ -225,8 +245,15 @@ row "big vs 10k, hot (rate 10k / rate big)" "$(ratio "${R[hot_ext_10k]}" "${R[ho
 	"$(ratio "${R[hot_sql_10k]}" "${R[hot_sql_big]}")" "$(ratio "${R[hot_plpgsql_10k]}" "${R[hot_plpgsql_big]}")" "" ""
 row "big vs 10k, cold (rate 10k / rate big)" "$(ratio "${R[cold_ext_10k]}" "${R[cold_ext_big]}")" \
 	"$(ratio "${R[cold_sql_10k]}" "${R[cold_sql_big]}")" "$(ratio "${R[cold_plpgsql_10k]}" "${R[cold_plpgsql_big]}")" "" ""
-row "create 100,000 tokens, seconds" "${R[create_ext]}" "${R[create_sql]}" "" \
+row "create 100,000 tokens, one call each, s" "${R[create_ext]}" "${R[create_sql]}" "" \
 	"$(ratio "${R[create_sql]}" "${R[create_ext]}")x" ""
+row "  create_token_as, one call each, s" "${R[create_as]}" "" "" \
+	"$(ratio "${R[create_sql]}" "${R[create_as]}")x" ""
+row "  import_token, one call each, s" "${R[import_one]}" "" "" \
+	"$(ratio "${R[create_sql]}" "${R[import_one]}")x" ""
+row "  create_tokens, one call for all, s" "${R[create_bulk]}" "" "" \
+	"$(ratio "${R[create_sql]}" "${R[create_bulk]}")x" ""
+row "import 100,000 InfluxDB tokens (import_influxdb2), s" "${R[import_influx]}" "" "" "" ""
 row "memory per cached token, bytes" "${R[mem]}" "" "" "" ""
 row "token_info, calls/s, ${R[info_counted]} tokens counted (10k)" "${R[info_tracked]}" "" "" \
 	"$(ratio "${R[info_unloaded]}" "${R[info_tracked]}")x time of not preloaded" ""

@@ -42,6 +42,10 @@ INSERT INTO bench_sql.tokens (id, org_id, digest) SELECT id, org_id, digest FROM
 SELECT setval(pg_get_serial_sequence('bench_sql.tokens', 'id'), :n);
 INSERT INTO bench_sql.permissions SELECT token_id, action, resource_type, bucket_id FROM influx_tokens.permissions;
 
+-- A parent for the create_token_as timing.
+CREATE TABLE bench.parent AS
+SELECT influx_tokens.create_token('bench_create', '{write:authorizations,write:buckets/b}') AS token;
+
 -- The hot token may write bucket b.
 CREATE TABLE bench.hot AS SELECT token FROM bench.plain WHERE i = 3;
 VACUUM ANALYZE;

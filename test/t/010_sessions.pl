@@ -106,6 +106,24 @@ is(check('drop', 'write', 'logs'), 'f', 'bucket drop in another session is seen 
 $node->safe_psql('postgres', "SELECT influx_tokens.create_bucket('acme', 'logs')");
 is(check('drop', 'write', 'logs'), 'f', 'a new bucket with the old name is not granted');
 
+# Creating tokens, buckets and organizations in another session invalidates
+# nothing: a cache holds only what exists, so it stays warm.
+is(check('perm', 'write', 'metrics'), 't', 'token is cached before others create tokens');
+my $invalidations = $checker->query_safe('SELECT invalidations FROM influx_tokens.cache_stats()');
+$node->safe_psql('postgres', q{
+	SELECT count(*) FROM influx_tokens.create_tokens('acme', '{read:buckets}', 100);
+	SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}');
+	SELECT influx_tokens.create_bucket('acme', 'created_meanwhile');
+	SELECT influx_tokens.create_org('created_meanwhile');
+	WITH parent AS (SELECT influx_tokens.create_token('acme', '{write:authorizations,write:buckets/metrics}') AS t)
+	SELECT influx_tokens.create_token_as(t, '{write:buckets/metrics}') IS NOT NULL FROM parent;
+});
+$hits = cache_hits();
+is(check('perm', 'write', 'metrics'), 't', 'token still works after others created tokens');
+cmp_ok(cache_hits(), '>', $hits, '... answered from the cache');
+is($checker->query_safe('SELECT invalidations FROM influx_tokens.cache_stats()'), $invalidations,
+	'creating tokens, buckets and organizations elsewhere invalidated nothing');
+
 # A REPEATABLE READ transaction still sees a revoke committed after its snapshot.
 $checker->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 is(check('rr', 'write', 'metrics'), 't', 'token works inside a repeatable read transaction');
