@@ -13,6 +13,7 @@ OBJS = \
 	src/cache.o \
 	src/usage.o \
 	src/check.o \
+	src/identity.o \
 	src/delegation.o \
 	src/manage.o \
 	src/create.o \

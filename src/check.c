@@ -61,31 +61,18 @@ record_permits(const TokenRecord *token, PermissionAction action,
 }
 
 /*
- * token_permits decides whether the token in token_text may perform action
- * on a resource type, or on the named bucket when bucket_name is not NULL,
- * in the named organization, or the token's own when org_name is NULL.
- * Every failure (garbage, unknown token, inactive, expired, unknown
- * organization or bucket, no matching grant) is plain false.
- *
- * The order keeps the common case cheap: the format test rejects garbage
- * before any hashing (and one of our tokens with a bad checksum), the cache
- * answers known tokens without reading a table, and an organization or
- * bucket is looked up only if some grant could cover it.  The outcome for a known token counts in its usage.
+ * digest_permits decides, for the token with this digest, what
+ * token_permits decides for its text; the outcome counts in the token's
+ * usage when count_usage.
  */
 bool
-token_permits(const char *token_text, size_t token_length,
-			  PermissionAction action, ResourceType type,
-			  const char *org_name, size_t org_name_length,
-			  const char *bucket_name, size_t bucket_name_length)
+digest_permits(const uint8 *digest, bool count_usage, PermissionAction action, ResourceType type,
+			   const char *org_name, size_t org_name_length,
+			   const char *bucket_name, size_t bucket_name_length)
 {
-	uint8		digest[TOKEN_DIGEST_LENGTH];
 	const TokenRecord *token;
 	UsagePending *usage;
 	bool		allowed;
-
-	if (!token_is_acceptable(token_text, token_length))
-		return false;
-	token_digest(token_text, token_length, digest);
 
 	cache_prepare();
 	token = token_cache_get(digest, &usage);
@@ -95,6 +82,35 @@ token_permits(const char *token_text, size_t token_length,
 	allowed = token_is_usable(token) &&
 		record_permits(token, action, type, org_name, org_name_length,
 					   bucket_name, bucket_name_length);
-	usage_note_check(usage, token->id, allowed);
+	if (count_usage)
+		usage_note_check(usage, token->id, allowed);
 	return allowed;
+}
+
+/*
+ * token_permits decides whether the token in token_text may perform action
+ * on a resource type, or on the named bucket when bucket_name is not NULL,
+ * in the named organization, or the token's own when org_name is NULL.
+ * Every failure (garbage, unknown token, inactive, expired, unknown
+ * organization or bucket, no matching grant) is plain false.
+ *
+ * The order keeps the common case cheap: the format test rejects garbage
+ * before any hashing (and one of our tokens with a bad checksum), the cache
+ * answers known tokens without reading a table, and an organization or
+ * bucket is looked up only if some grant could cover it.  The outcome for
+ * a known token counts in its usage.
+ */
+bool
+token_permits(const char *token_text, size_t token_length,
+			  PermissionAction action, ResourceType type,
+			  const char *org_name, size_t org_name_length,
+			  const char *bucket_name, size_t bucket_name_length)
+{
+	uint8		digest[TOKEN_DIGEST_LENGTH];
+
+	if (!token_is_acceptable(token_text, token_length))
+		return false;
+	token_digest(token_text, token_length, digest);
+	return digest_permits(digest, true, action, type, org_name, org_name_length,
+						  bucket_name, bucket_name_length);
 }

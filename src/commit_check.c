@@ -53,11 +53,21 @@
 
 PG_FUNCTION_INFO_V1(influx_tokens__recheck_at_commit);
 
-/* A child made by create_token_as, and the digest of the secret that made it. */
+/*
+ * A child made by create_token_as, the digest of the secret that made it,
+ * and the child as it was made: while the transaction changes no token
+ * (an UPDATE or DELETE of tokens or permissions: rows_changed) it is still
+ * exactly that, since no other transaction can see it, and the commit
+ * judges it without reading it again.  subxact is the subtransaction it
+ * belongs to; a rollback of that drops it.
+ */
 typedef struct DelegatedChild
 {
 	int64		child_id;
 	uint8		parent_digest[TOKEN_DIGEST_LENGTH];
+	TokenRecord *as_made;
+	SubTransactionId subxact;
+	bool		rolled_back;
 } DelegatedChild;
 
 /* What this transaction wrote, in TopTransactionContext; forgotten at its end. */
@@ -70,9 +80,10 @@ typedef struct PendingChecks
 	int			nchildren;
 	int			children_capacity;
 	Oid			check_as;		/* the extension's owner, who may read and lock */
+	bool		rows_changed;	/* tokens or permissions updated or deleted */
 } PendingChecks;
 
-static PendingChecks pending = {NULL, 0, 0, NULL, 0, 0, InvalidOid};
+static PendingChecks pending = {NULL, 0, 0, NULL, 0, 0, InvalidOid, false};
 
 /*
  * grow makes room for one more element of size in an array of the pending
@@ -91,29 +102,47 @@ grow(void *array, int count, int *capacity, Size size)
 
 /*
  * commit_check_note_token has the commit of this transaction check a token
- * it wrote (its organization and buckets) and, with the digest of the
- * secret of the parent that created it (NULL for none), the delegation.
- * Called by the SECURITY DEFINER functions that write tokens, so the
- * current user is the extension's owner.
+ * it wrote (its organization and buckets) and, for a child of a parent
+ * (as_made not NULL: the child as made, and the digest of the secret of
+ * the parent that made it), the delegation.  Called by the SECURITY
+ * DEFINER functions that write tokens, so the current user is the
+ * extension's owner.
  */
 void
-commit_check_note_token(int64 token_id, const uint8 *parent_digest)
+commit_check_note_token(int64 token_id, const TokenRecord *as_made, const uint8 *parent_digest)
 {
 	pending.check_as = GetUserId();
 	pending.token_ids = grow(pending.token_ids, pending.ntokens, &pending.tokens_capacity,
 							 sizeof(int64));
 	pending.token_ids[pending.ntokens++] = token_id;
 
-	if (parent_digest != NULL)
+	if (as_made != NULL)
 	{
 		DelegatedChild *child;
+		Size		size = offsetof(TokenRecord, grants) + as_made->ngrants * sizeof(TokenGrant);
 
 		pending.children = grow(pending.children, pending.nchildren,
 								&pending.children_capacity, sizeof(DelegatedChild));
 		child = &pending.children[pending.nchildren++];
 		child->child_id = token_id;
 		memcpy(child->parent_digest, parent_digest, TOKEN_DIGEST_LENGTH);
+		child->as_made = MemoryContextAlloc(TopTransactionContext, size);
+		memcpy(child->as_made, as_made, size);
+		child->as_made->id = token_id;
+		child->subxact = GetCurrentSubTransactionId();
+		child->rolled_back = false;
 	}
+}
+
+/*
+ * commit_check_note_change records that this transaction updated or
+ * deleted rows of tokens or permissions (the trigger says so): from then
+ * on, children made in it are read again at commit.
+ */
+void
+commit_check_note_change(void)
+{
+	pending.rows_changed = true;
 }
 
 /*
@@ -125,7 +154,7 @@ Datum
 influx_tokens__recheck_at_commit(PG_FUNCTION_ARGS)
 {
 	require_argument(fcinfo, 0, "token id");
-	commit_check_note_token(PG_GETARG_INT64(0), NULL);
+	commit_check_note_token(PG_GETARG_INT64(0), NULL, NULL);
 	PG_RETURN_INT64(PG_GETARG_INT64(0));
 }
 
@@ -236,15 +265,19 @@ same_record(const TokenRecord *a, const TokenRecord *b)
 
 /*
  * judge_child raises the error if the parent (as found now) would not
- * create the child as it stands; a child that no longer exists (a rolled
- * back savepoint, deleted again) is fine.
+ * create the child as it stands; a child that no longer exists (rolled
+ * back to a savepoint, deleted again) is fine.
  */
 static void
-judge_child(int64 child_id, const TokenRecord *parent)
+judge_child(const DelegatedChild *pending_child, const TokenRecord *parent)
 {
-	TokenRecord *child = lookup_token_by_id(child_id);
+	const TokenRecord *child;
 	DelegationVerdict verdict;
 
+	if (pending_child->rolled_back)
+		return;
+	child = pending.rows_changed ? lookup_token_by_id(pending_child->child_id) :
+		pending_child->as_made;
 	if (child == NULL)
 		return;
 	verdict = delegation_verdict(parent, child->grants, child->ngrants,
@@ -253,10 +286,9 @@ judge_child(int64 child_id, const TokenRecord *parent)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("token " INT64_FORMAT " made by create_token_as is no longer allowed by its parent",
-						child_id),
+						pending_child->child_id),
 				 errdetail("%s", delegation_refusal_reason(verdict)),
 				 errhint("The parent token changed while this transaction was open; the transaction is rolled back.")));
-	pfree(child);
 }
 
 /*
@@ -284,7 +316,7 @@ verify_children(void)
 	for (i = 0; i < pending.nchildren; i++)
 	{
 		parents[i] = parent_of(i);
-		judge_child(pending.children[i].child_id, parents[i]);
+		judge_child(&pending.children[i], parents[i]);
 		if (parents[i] != NULL)
 			parent_ids[nparent_ids++] = parents[i]->id;
 	}
@@ -296,7 +328,7 @@ verify_children(void)
 		TokenRecord *now = parent_of(i);
 
 		if (!same_record(parents[i], now))
-			judge_child(pending.children[i].child_id, now);
+			judge_child(&pending.children[i], now);
 	}
 }
 
@@ -346,6 +378,7 @@ verify_pending(void)
 static void
 forget_pending(void)
 {
+	pending.rows_changed = false;
 	pending.token_ids = NULL;
 	pending.ntokens = pending.tokens_capacity = 0;
 	pending.children = NULL;
@@ -385,11 +418,37 @@ transaction_event(XactEvent event, void *arg)
 }
 
 /*
- * commit_check_init registers the transaction callback; called once from
+ * subtransaction_event drops the children of a subtransaction rolled back,
+ * and hands those of one committed to its parent.
+ */
+static void
+subtransaction_event(SubXactEvent event, SubTransactionId subxact,
+					 SubTransactionId parent_subxact, void *arg)
+{
+	int			i;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+	for (i = 0; i < pending.nchildren; i++)
+	{
+		DelegatedChild *child = &pending.children[i];
+
+		if (child->subxact != subxact)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			child->rolled_back = true;
+		else
+			child->subxact = parent_subxact;
+	}
+}
+
+/*
+ * commit_check_init registers the transaction callbacks; called once from
  * _PG_init.
  */
 void
 commit_check_init(void)
 {
 	RegisterXactCallback(transaction_event, NULL);
+	RegisterSubXactCallback(subtransaction_event, NULL);
 }

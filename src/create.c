@@ -30,6 +30,7 @@
 #include "executor/executor.h"
 #include "funcapi.h"
 #include "nodes/makefuncs.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -328,9 +329,24 @@ store_tokens(const TokenSpec *spec, const uint8 (*digests)[TOKEN_DIGEST_LENGTH],
 	Datum	   *label_elements;
 	int			nlabels;
 	TokenRow	token_row = {spec, NULL, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
+	TokenRecord *child = NULL;
 	int			i;
 	int			j;
 
+	/* A child as made, for the commit to judge (commit_check.c). */
+	if (spec->delegated)
+	{
+		child = palloc0(offsetof(TokenRecord, grants) + spec->grants.count * sizeof(TokenGrant));
+		child->org_id = spec->org_id;
+		child->active = true;
+		child->has_expiry = spec->has_expiry;
+		child->expires_at = spec->expires_at;
+		child->ngrants = spec->grants.count;
+		memcpy(child->grants, spec->grants.grants, spec->grants.count * sizeof(TokenGrant));
+	}
+
+	/* What INSERT would refuse: no writes in a read-only transaction or on a standby. */
+	PreventCommandIfReadOnly("creating tokens");
 	deconstruct_array(spec->labels, TEXTOID, -1, false, TYPALIGN_INT, &label_elements, NULL, &nlabels);
 	writer_open(&tokens, "tokens", "tokens_id_seq", token_columns);
 	writer_open(&grants, "permissions", "permissions_id_seq", grant_columns);
@@ -355,7 +371,12 @@ store_tokens(const TokenSpec *spec, const uint8 (*digests)[TOKEN_DIGEST_LENGTH],
 			grant_row.label_datum = label_elements[j];
 			writer_insert(&labels, estate, fill_grant, &grant_row);
 		}
-		commit_check_note_token(ids[i], spec->delegated ? spec->parent_digest : NULL);
+		if (spec->delegated)
+		{
+			commit_check_note_token(ids[i], child, spec->parent_digest);
+		}
+		else
+			commit_check_note_token(ids[i], NULL, NULL);
 	}
 
 	writer_close(&labels);

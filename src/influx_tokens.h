@@ -16,6 +16,8 @@
  *	  delegation.c		the no-escalation rule of tokens creating tokens
  *	  commit_check.c	what a transaction's new tokens must still satisfy
  *						when it commits
+ *	  identity.c		the transaction's current token (authenticate) and
+ *						the functions row-level security policies call
  *	  sql_api.c			SQL entry points of the checks, _PG_init
  *	  manage.c			C building blocks of the management functions
  *	  create.c			creating tokens, one a call or many (the only writer
@@ -157,6 +159,9 @@ extern TokenRecord *lookup_token_by_id(int64 id);
 extern bool lookup_digest_taken(const uint8 *digest);
 extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
 extern int64 lookup_org_id(const char *name, size_t length);
+extern char *lookup_org_name(int64 org_id);
+extern void lookup_buckets_of_org(int64 org_id, void (*found) (int64 id, text *name, void *arg),
+								  void *arg);
 extern bool lookup_is_extension_relation(Oid relid);
 extern void lookup_forget_relations(void);
 
@@ -214,6 +219,10 @@ extern void usage_flush(void);
 
 extern bool token_is_usable(const TokenRecord *token);
 
+extern bool digest_permits(const uint8 *digest, bool count_usage,
+						   PermissionAction action, ResourceType type,
+						   const char *org_name, size_t org_name_length,
+						   const char *bucket_name, size_t bucket_name_length);
 extern bool token_permits(const char *token, size_t token_length,
 						  PermissionAction action, ResourceType type,
 						  const char *org_name, size_t org_name_length,
@@ -267,12 +276,19 @@ extern void import_digest(text *token, uint8 *digest);
 /* ---- commit_check.c ---- */
 
 extern void commit_check_init(void);
-extern void commit_check_note_token(int64 token_id, const uint8 *parent_digest);
+extern void commit_check_note_token(int64 token_id, const TokenRecord *as_made,
+									const uint8 *parent_digest);
+extern void commit_check_note_change(void);
+
+/* ---- identity.c ---- */
+
+extern void identity_init(void);
 
 /* ---- sql_api.c, manage.c: SQL entry points other files reuse ---- */
 
 
 extern void require_argument(FunctionCallInfo fcinfo, int argno, const char *what);
+extern PermissionAction action_argument(FunctionCallInfo fcinfo, int argno);
 extern Datum influx_tokens_token_check(PG_FUNCTION_ARGS);
 extern Datum influx_tokens_token_allows(PG_FUNCTION_ARGS);
 extern Datum influx_tokens__invalidate_cache(PG_FUNCTION_ARGS);

@@ -1369,6 +1369,74 @@ COMMENT ON FUNCTION @extschema@.cache_stats() IS
 'This backend''s token cache: capacity, entries, memory, hits, misses, evictions, invalidations.';
 
 ------------------------------------------------------------------------------
+-- The transaction's current token, for row-level security policies
+-- (src/identity.c).  PUBLIC: the token is the credential.
+------------------------------------------------------------------------------
+
+-- Verifies a token and makes it the current token until the transaction
+-- ends, or a savepoint taken before the call is rolled back; says whether
+-- it is usable.  A token that is not usable leaves no token current.
+CREATE FUNCTION @extschema@.authenticate(token text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_authenticate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- What policies ask.  PARALLEL UNSAFE: the current token is this
+-- backend's, not a parallel worker's, and a lookup reads the latest
+-- committed state, which parallel mode does not allow (as for
+-- token_check).  False or NULL when no token is current; never a token's
+-- text or digest.
+CREATE FUNCTION @extschema@.current_token_check(action text, bucket text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_current_token_check'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+-- The same for a bucket of the named organization: only an operator
+-- token ('**') reaches one not its own.
+CREATE FUNCTION @extschema@.current_token_check(action text, org text, bucket text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_current_token_check'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.current_token_allows(permission text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_current_token_allows'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+-- The names of the buckets the current token may read or write, for a
+-- policy evaluated once per statement (and matched with an index):
+-- bucket = ANY ((SELECT influx_tokens.current_token_buckets('read'))::text[]).
+CREATE FUNCTION @extschema@.current_token_buckets(action text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'influx_tokens_current_token_buckets'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.current_token_id()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens_current_token_id'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.current_token_org()
+RETURNS text
+AS 'MODULE_PATHNAME', 'influx_tokens_current_token_org'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.authenticate(text) IS
+'Makes a usable token the current token until the transaction ends (PUBLIC); says whether it is usable.';
+COMMENT ON FUNCTION @extschema@.current_token_check(text, text) IS
+'May the current token read or write the named bucket? False without a current token (PUBLIC; for policies).';
+COMMENT ON FUNCTION @extschema@.current_token_check(text, text, text) IS
+'May the current token read or write the named bucket of the named organization? False without a current token (PUBLIC; for policies).';
+COMMENT ON FUNCTION @extschema@.current_token_allows(text) IS
+'Does the current token hold the permission? False without a current token (PUBLIC; for policies).';
+COMMENT ON FUNCTION @extschema@.current_token_buckets(text) IS
+'The names of the buckets of its organization the current token may read or write; empty without one (PUBLIC; for policies).';
+COMMENT ON FUNCTION @extschema@.current_token_id() IS
+'The current token''s id, NULL without one (PUBLIC; for policies).';
+COMMENT ON FUNCTION @extschema@.current_token_org() IS
+'The name of the current token''s organization, NULL without one (PUBLIC; for policies).';
+
+------------------------------------------------------------------------------
 -- Privileges: PUBLIC may check tokens, read its own token's row and create
 -- tokens as a token; nothing else.  Default privileges of the installing
 -- role (ALTER DEFAULT PRIVILEGES) are taken back from every grantee first.
@@ -1417,5 +1485,12 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.token_allows(text, text),
     @extschema@.token_info(text),
     @extschema@.create_token_as(text, text[], text, text[], timestamptz),
-    @extschema@.create_token_as_with_id(text, text[], text, text[], timestamptz)
+    @extschema@.create_token_as_with_id(text, text[], text, text[], timestamptz),
+    @extschema@.authenticate(text),
+    @extschema@.current_token_check(text, text),
+    @extschema@.current_token_check(text, text, text),
+    @extschema@.current_token_allows(text),
+    @extschema@.current_token_buckets(text),
+    @extschema@.current_token_id(),
+    @extschema@.current_token_org()
 TO PUBLIC;

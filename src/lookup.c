@@ -64,6 +64,7 @@ typedef struct ExtensionRelations
 {
 	bool		valid;
 	Oid			orgs;
+	Oid			orgs_id_index;
 	Oid			orgs_name_index;
 	Oid			tokens;
 	Oid			tokens_id_index;
@@ -168,6 +169,7 @@ resolve_relations(void)
 				 errhint("Is the extension influx_tokens installed in this database?")));
 
 	relations.orgs = relation_in_schema(namespace_oid, "orgs");
+	relations.orgs_id_index = relation_in_schema(namespace_oid, "orgs_pkey");
 	relations.orgs_name_index = relation_in_schema(namespace_oid, "orgs_name_key");
 	relations.tokens = relation_in_schema(namespace_oid, "tokens");
 	relations.tokens_id_index = relation_in_schema(namespace_oid, "tokens_pkey");
@@ -514,4 +516,70 @@ lookup_org_id(const char *name, size_t length)
 	resolve_relations();
 	return lookup_id_by_name(relations.orgs, relations.orgs_name_index,
 							 &relations.org_columns, 0, name, length);
+}
+
+/*
+ * lookup_org_name returns the name of the organization with this id (a
+ * palloc'd string), or NULL if there is none.
+ */
+char *
+lookup_org_name(int64 org_id)
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *name = NULL;
+
+	resolve_relations();
+	snapshot = latest_snapshot();
+	rel = table_open(relations.orgs, AccessShareLock);
+	ScanKeyInit(&key, relations.org_columns.id, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org_id));
+	scan = systable_beginscan(rel, relations.orgs_id_index, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+
+		name = TextDatumGetCString(heap_getattr(tuple, relations.org_columns.name,
+												RelationGetDescr(rel), &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return name;
+}
+
+/*
+ * lookup_buckets_of_org calls found(id, name, arg) for every bucket of an
+ * organization, in name order.
+ */
+void
+lookup_buckets_of_org(int64 org_id, void (*found) (int64 id, text *name, void *arg), void *arg)
+{
+	const NameColumns *columns = &relations.bucket_columns;
+	Snapshot	snapshot;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	resolve_relations();
+	snapshot = latest_snapshot();
+	rel = table_open(relations.buckets, AccessShareLock);
+	ScanKeyInit(&key, columns->scope, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
+	scan = systable_beginscan(rel, relations.buckets_name_index, true, snapshot, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		found(DatumGetInt64(heap_getattr(tuple, columns->id, desc, &isnull)),
+			  DatumGetTextPP(heap_getattr(tuple, columns->name, desc, &isnull)), arg);
+	}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
 }

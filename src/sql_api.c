@@ -43,6 +43,7 @@ _PG_init(void)
 	usage_init();
 	cache_init();
 	commit_check_init();
+	identity_init();
 	MarkGUCPrefixReserved("influx_tokens");
 }
 
@@ -51,7 +52,7 @@ _PG_init(void)
  * check; anything else, NULL included, is an error even when the check
  * would be false anyway: it is a caller's bug, not a denial.
  */
-static PermissionAction
+PermissionAction
 action_argument(FunctionCallInfo fcinfo, int argno)
 {
 	text	   *action_text;
@@ -140,7 +141,10 @@ influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		cache_note_table_insert();
 	else
+	{
 		cache_note_table_change(RelationGetRelid(trigdata->tg_relation));
+		commit_check_note_change();
+	}
 	return PointerGetDatum(NULL);
 }
 

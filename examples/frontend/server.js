@@ -1,9 +1,12 @@
-// A thin InfluxDB v2 front end: it speaks the part of the HTTP API that
-// clients need (write, buckets, health, authorizations) and asks the
-// influx_tokens extension every "may this token do this?" question, always
-// with the token as a bind parameter.  It stores written line protocol in a
-// table.  Configuration: the usual PG* environment variables, and
-// HOST/PORT to listen on (127.0.0.1:8086 by default).
+// A thin InfluxDB front end: it speaks the part of the v2 HTTP API that
+// clients need (write, buckets, health, authorizations) and InfluxDB 3's
+// SQL query endpoint, and asks the influx_tokens extension every "may this
+// token do this?" question, always with the token as a bind parameter.  It
+// stores written line protocol in a table whose row-level security policies
+// decide, from the request's token, what is written and read (schema.sql):
+// writes and queries never check rows themselves.  Configuration: the usual
+// PG* environment variables, and HOST/PORT to listen on (127.0.0.1:8086 by
+// default).
 'use strict';
 
 const http = require('node:http');
@@ -88,35 +91,104 @@ async function health(req, res) {
   });
 }
 
+// Runs fn(client) in one transaction on one connection, with the request's
+// token as the transaction's current token (influx_tokens.authenticate):
+// the row-level security policies of frontend.points (schema.sql) decide
+// what the statements see and write.  Resolves to null if the token is not
+// usable.  The token is a bind parameter, and current only until the end
+// of this transaction, whoever uses the connection next.
+async function asToken(token, readOnly, fn) {
+  if (!token) return null;
+  const client = await pool.connect();
+  try {
+    await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+    const { rows: [auth] } = await client.query('SELECT influx_tokens.authenticate($1) AS ok', [token]);
+    if (!auth.ok) {
+      await client.query('ROLLBACK');
+      return null;
+    }
+    // A statement of its own: authenticate must have run before this one reads the current token.
+    const { rows: [me] } = await client.query(
+      `SELECT o.name AS org, o.id AS org_id, o.influx_id AS org_influx_id
+       FROM influx_tokens.org_list AS o WHERE o.name = influx_tokens.current_token_org()`);
+    const result = await fn(client, me);
+    await client.query('COMMIT');
+    return { result };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 async function write(req, res, url) {
   const token = tokenOf(req);
   const org = url.searchParams.get('org') || url.searchParams.get('orgID');
   const bucket = url.searchParams.get('bucket');
-  const self = await validToken(token);
-  if (!self) return send(res, ...UNAUTHORIZED);
-  if (!org || !bucket) {
-    return send(res, 400, { code: 'invalid', message: 'both org and bucket are required' });
-  }
-  const orgName = org === orgIdOf(self) ? self.org : org;
-  const { rows: [decision] } = await pool.query(
-    `SELECT influx_tokens.token_check($1, 'write', $2, $3) AS may_write,
-            influx_tokens.token_check($1, 'read', $2, $3) AS may_read`,
-    [token, orgName, bucket]);
-  if (!decision.may_write) {
-    // As InfluxDB: a bucket the token can see but not write is forbidden;
-    // one it cannot see at all does not exist for it.
-    if (decision.may_read) {
-      return send(res, 403, { code: 'forbidden', message: 'insufficient permissions for write' });
-    }
-    return send(res, 404, { code: 'not found', message: `bucket "${bucket}" not found` });
-  }
   const lines = (await readBody(req)).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (lines.length > 0) {
-    await pool.query(
-      `INSERT INTO frontend.points (org, bucket, line)
-       SELECT $1, $2, unnest($3::text[])`, [orgName, bucket, lines]);
+  const outcome = await asToken(token, false, async (client, me) => {
+    if (!org || !bucket) return [400, { code: 'invalid', message: 'both org and bucket are required' }];
+    const orgName = org === orgIdOf(me) ? me.org : org;
+    // The policy decides each row; an empty write has no row to decide.
+    await client.query('SAVEPOINT before_write');
+    try {
+      if (lines.length > 0) {
+        await client.query(
+          `INSERT INTO frontend.points (org, bucket, line) SELECT $1, $2, unnest($3::text[])`,
+          [orgName, bucket, lines]);
+        return [204];
+      }
+      const { rows: [may] } = await client.query(
+        "SELECT influx_tokens.current_token_check('write', $1, $2) AS write", [orgName, bucket]);
+      if (may.write) return [204];
+    } catch (e) {
+      if (e.code !== '42501') throw e;
+    }
+    // Refused by the policy.  As InfluxDB: a bucket the token can see but not
+    // write is forbidden; one it cannot see at all does not exist for it.
+    await client.query('ROLLBACK TO SAVEPOINT before_write');
+    const { rows: [may] } = await client.query(
+      "SELECT influx_tokens.current_token_check('read', $1, $2) AS read", [orgName, bucket]);
+    if (may.read) return [403, { code: 'forbidden', message: 'insufficient permissions for write' }];
+    return [404, { code: 'not found', message: `bucket "${bucket}" not found` }];
+  });
+  if (!outcome) return send(res, ...UNAUTHORIZED);
+  send(res, ...outcome.result);
+}
+
+// InfluxDB 3's GET /api/v3/query_sql?db=<bucket>&q=<SQL>: the client's SQL,
+// one statement, over the view "points" (the rows of that bucket), in a
+// read-only transaction, as the role frontend_sql_reader (schema.sql), with
+// the token current: the policies let it see only rows of buckets the
+// token may read, whatever the SQL names.  JSON rows, as InfluxDB 3's
+// default format.
+const QUERY_MAX_ROWS = 10000;
+
+async function querySql(req, res, url) {
+  const db = url.searchParams.get('db');
+  const q = url.searchParams.get('q');
+  if (!db || !q) return send(res, 400, { code: 'invalid', message: 'both db and q are required' });
+  let outcome;
+  try {
+    outcome = await asToken(tokenOf(req), true, async (client) => {
+      const { rows: [may] } = await client.query(
+        "SELECT influx_tokens.current_token_check('read', $1) AS read", [db]);
+      if (!may.read) return [404, { code: 'not found', message: `database "${db}" not found` }];
+      await client.query("SELECT set_config('frontend.db', $1, true)", [db]);
+      await client.query("SET LOCAL statement_timeout = '5s'");
+      await client.query('SET LOCAL ROLE frontend_sql_reader');
+      await client.query('SET LOCAL search_path = frontend_sql');
+      // The extended protocol: q is one statement, or an error.
+      const { rows } = await client.query({ text: q, queryMode: 'extended' });
+      return [200, rows.slice(0, QUERY_MAX_ROWS)];
+    });
+  } catch (e) {
+    if (e.code && /^(42|22|25)/.test(e.code)) return send(res, 400, { code: 'invalid', message: e.message });
+    throw e;
   }
-  send(res, 204);
+  if (!outcome) return send(res, ...UNAUTHORIZED);
+  send(res, ...outcome.result);
 }
 
 async function listBuckets(req, res, url) {
@@ -225,6 +297,7 @@ const routes = {
   'GET /health': health,
   'GET /ping': async (req, res) => send(res, 204),
   'POST /api/v2/write': write,
+  'GET /api/v3/query_sql': querySql,
   'GET /api/v2/buckets': listBuckets,
   'POST /api/v2/authorizations': createAuthorization,
   'GET /api/v2/authorizations': listAuthorizations,

@@ -22,7 +22,10 @@
 #      call each with create_token, create_token_as and import_token, all in
 #      one call of create_tokens; the SQL baseline's create_token one call
 #      each) and to import 100,000 InfluxDB authorizations;
-#   5. the cost of usage tracking: the server preloads the library, so
+#   5. row-level security from the current token (authenticate): a scan of
+#      1,000,000 rows with a current_token_check policy next to the same scan
+#      without one;
+#   6. the cost of usage tracking: the server preloads the library, so
 #      checks are counted (the default then); the hot loop and pgbench run
 #      once more with influx_tokens.track_usage off.
 # Tunables (environment): HOT_N, BASELINE_HOT_N, PGBENCH_SECONDS, BIG_N.
@@ -208,6 +211,39 @@ q bench_10k "CREATE TABLE bench.export AS SELECT jsonb_agg(jsonb_build_object(
 	FROM generate_series(1, 100000) AS i" >/dev/null
 R[import_influx]=$(seconds_of "SELECT influx_tokens.import_influxdb2(doc, create_missing => true) FROM bench.export")
 
+# Row-level security from the current token: a scan of 1,000,000 rows of an
+# application table with a policy (current_token_check per row), as a role
+# that does not own it, next to the same scan of a copy without the policy;
+# best of 3 each.
+q bench_10k "
+	CREATE TABLE bench.points AS SELECT CASE WHEN i % 2 = 0 THEN 'b' ELSE 'other' END AS bucket,
+	    'cpu,host=h' || (i % 100) || ' v=' || i AS line FROM generate_series(1, 1000000) AS i;
+	CREATE TABLE bench.points_open AS TABLE bench.points;
+	CREATE TABLE bench.points_list AS TABLE bench.points;
+	ALTER TABLE bench.points ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY read_by_token ON bench.points USING (influx_tokens.current_token_check('read', bucket));
+	ALTER TABLE bench.points_list ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY read_by_list ON bench.points_list
+	    USING (bucket = ANY ((SELECT influx_tokens.current_token_buckets('read'))::text[]));
+	CREATE TABLE bench.rls_token AS SELECT influx_tokens.create_token('bench', '{read:buckets}') AS token;
+	CREATE ROLE bench_app;
+	GRANT USAGE ON SCHEMA bench TO bench_app;
+	GRANT SELECT ON bench.points, bench.points_open, bench.points_list, bench.rls_token TO bench_app;
+	VACUUM ANALYZE bench.points, bench.points_open, bench.points_list" >/dev/null
+scan_seconds() {
+	psql -XAtq -v ON_ERROR_STOP=1 -d bench_10k <<SQL | tail -1
+SET ROLE bench_app;
+BEGIN;
+SELECT influx_tokens.authenticate(token) FROM bench.rls_token;
+SELECT least(bench.seconds('SELECT count(*) FROM $1'), bench.seconds('SELECT count(*) FROM $1'),
+             bench.seconds('SELECT count(*) FROM $1'));
+COMMIT;
+SQL
+}
+R[rls_policy]=$(scan_seconds bench.points)
+R[rls_open]=$(scan_seconds bench.points_open)
+R[rls_list]=$(scan_seconds bench.points_list)
+
 row() { printf "%-48s %13s %13s %13s %9s %9s\n" "$@"; }
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo
@@ -254,6 +290,11 @@ row "  import_token, one call each, s" "${R[import_one]}" "" "" \
 row "  create_tokens, one call for all, s" "${R[create_bulk]}" "" "" \
 	"$(ratio "${R[create_sql]}" "${R[create_bulk]}")x" ""
 row "import 100,000 InfluxDB tokens (import_influxdb2), s" "${R[import_influx]}" "" "" "" ""
+row "scan 1,000,000 rows, policy current_token_check, s" "${R[rls_policy]}" "" "" \
+	"$(ratio "${R[rls_policy]}" "${R[rls_open]}")x time" ""
+row "  policy bucket = ANY (current_token_buckets), s" "${R[rls_list]}" "" "" \
+	"$(ratio "${R[rls_list]}" "${R[rls_open]}")x time" ""
+row "  the same scan without the policy, s" "${R[rls_open]}" "" "" "" ""
 row "memory per cached token, bytes" "${R[mem]}" "" "" "" ""
 row "token_info, calls/s, ${R[info_counted]} tokens counted (10k)" "${R[info_tracked]}" "" "" \
 	"$(ratio "${R[info_unloaded]}" "${R[info_tracked]}")x time of not preloaded" ""

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import fs from 'node:fs';
 import pg from 'pg';
 import { InfluxDB, HttpError, setLogger } from '@influxdata/influxdb-client';
 import { BucketsAPI, AuthorizationsAPI, HealthAPI } from '@influxdata/influxdb-client-apis';
@@ -61,20 +62,25 @@ async function points(bucket) {
 before(async () => {
   await admin.connect();
   await admin.query(`
-    DROP SCHEMA IF EXISTS frontend CASCADE;
+    DROP SCHEMA IF EXISTS frontend, frontend_sql CASCADE;
     DROP EXTENSION IF EXISTS influx_tokens CASCADE;
     DROP ROLE IF EXISTS e2e_frontend;
+    DROP ROLE IF EXISTS frontend_sql_reader;
     CREATE EXTENSION influx_tokens CASCADE;
     SELECT influx_tokens.create_org('acme');
     SELECT influx_tokens.create_bucket('acme', 'metrics');
     SELECT influx_tokens.create_bucket('acme', 'logs');
     SELECT influx_tokens.create_bucket('acme', 'secret');
-    CREATE SCHEMA frontend;
-    CREATE TABLE frontend.points (org text, bucket text, line text, received_at timestamptz DEFAULT clock_timestamp());
-    -- The front end's own role: the checks are PUBLIC; it reads the lists and stores points.
+  `);
+  // The front end's tables and their policies, as its README says.
+  await admin.query(fs.readFileSync(path.join(frontendDir, 'schema.sql'), 'utf8'));
+  await admin.query(`
+    -- The front end's own role: the checks and authenticate are PUBLIC; it reads
+    -- the lists, and reads and stores points as the policies allow.
     CREATE ROLE e2e_frontend LOGIN PASSWORD 'e2e-frontend-password';
     GRANT USAGE ON SCHEMA frontend TO e2e_frontend;
-    GRANT INSERT ON frontend.points TO e2e_frontend;
+    GRANT SELECT, INSERT ON frontend.points TO e2e_frontend;
+    GRANT frontend_sql_reader TO e2e_frontend;
     GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list, influx_tokens.org_list TO e2e_frontend;
     GRANT EXECUTE ON FUNCTION influx_tokens._token_usage(bigint) TO e2e_frontend;
   `);
@@ -185,4 +191,46 @@ test('authorizations: a service token mints a token, without escalation', async 
   const descriptions = listed.authorizations.map((a) => a.description);
   assert.ok(descriptions.includes('device 7') && descriptions.includes('writer'));
   assert.ok(listed.authorizations.every((a) => a.token === undefined), 'no token is ever listed');
+});
+
+test('the front end\'s role writes and reads points only through a token', async () => {
+  const frontendRole = new pg.Client({ user: 'e2e_frontend', password: 'e2e-frontend-password' });
+  await frontendRole.connect();
+  try {
+    await assert.rejects(
+      frontendRole.query("INSERT INTO frontend.points (org, bucket, line) VALUES ('acme', 'metrics', 'forged v=1')"),
+      (e) => e.code === '42501', 'no token current: the policy refuses the row');
+    assert.equal((await frontendRole.query('SELECT count(*)::int AS n FROM frontend.points')).rows[0].n, 0,
+      'no token current: no row is visible');
+  } finally {
+    await frontendRole.end();
+  }
+});
+
+async function querySql(token, db, q) {
+  const res = await fetch(`${url}/api/v3/query_sql?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}`,
+    { headers: token ? { Authorization: `Token ${token}` } : {} });
+  return { status: res.status, body: await res.json() };
+}
+
+test('SQL queries (InfluxDB 3 query_sql) see only what the token may read', async () => {
+  const metrics = await points('metrics');
+  const { status, body } = await querySql(tokens.reader, 'metrics', 'SELECT line FROM points ORDER BY received_at, line');
+  assert.equal(status, 200);
+  assert.deepEqual(body.map((r) => r.line), metrics, 'a reader of metrics reads its lines');
+  assert.equal((await querySql(tokens.readAll, 'logs', 'SELECT count(*)::int AS n FROM points')).body[0].n,
+    (await points('logs')).length, 'another token reads another database');
+  assert.equal((await querySql(tokens.reader, 'logs', 'SELECT line FROM points')).status, 404,
+    'a database the token cannot read does not exist for it');
+  const everything = await querySql(tokens.reader, 'metrics', 'SELECT count(*)::int AS n FROM frontend.points');
+  assert.equal(everything.body[0].n, metrics.length, 'naming the table itself shows no row of another bucket');
+  assert.equal((await querySql(tokens.writer, 'metrics', 'SELECT line FROM points')).status, 404,
+    'write never implies read');
+  assert.equal((await querySql(tokens.reader, 'metrics', "DELETE FROM frontend.points")).status, 400,
+    'the query runs read-only');
+  assert.equal((await querySql(tokens.reader, 'metrics', 'SELECT 1; SELECT 2')).status, 400, 'one statement');
+  assert.equal((await querySql(tokens.reader, 'metrics', 'SELECT * FROM influx_tokens.token_list')).status, 400,
+    'the query role reads nothing but points');
+  assert.equal((await querySql(tokens.revoked, 'metrics', 'SELECT 1')).status, 401, 'a revoked token: unauthorized');
+  assert.equal((await querySql(null, 'metrics', 'SELECT 1')).status, 401, 'no token: unauthorized');
 });

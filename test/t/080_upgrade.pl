@@ -85,11 +85,15 @@ is($node->safe_psql('old', q{
 is($node->safe_psql('old', q{
 	SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p
 	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')}),
-	'influx_tokens.create_token_as(text,text[],text,text[],timestamp with time zone), '
+	'influx_tokens.authenticate(text), '
+	  . 'influx_tokens.create_token_as(text,text[],text,text[],timestamp with time zone), '
 	  . 'influx_tokens.create_token_as_with_id(text,text[],text,text[],timestamp with time zone), '
+	  . 'influx_tokens.current_token_allows(text), influx_tokens.current_token_buckets(text), '
+	  . 'influx_tokens.current_token_check(text,text), influx_tokens.current_token_check(text,text,text), '
+	  . 'influx_tokens.current_token_id(), influx_tokens.current_token_org(), '
 	  . 'influx_tokens.token_allows(text,text), influx_tokens.token_check(text,text,text), '
 	  . 'influx_tokens.token_check(text,text,text,text), influx_tokens.token_info(text)',
-	'PUBLIC may execute exactly the checks, token_info and create_token_as (both forms)');
+	'PUBLIC may execute exactly the checks, token_info, create_token_as (both forms) and the current token\'s');
 
 # A grant an administrator made survives the update of the function it is on.
 $node->safe_psql('mid', q{
