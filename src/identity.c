@@ -49,7 +49,6 @@ typedef struct Identity
 {
 	bool		has_token;
 	uint8		digest[TOKEN_DIGEST_LENGTH];
-	int64		token_id;
 	SubTransactionId subxact;
 	struct Identity *previous;
 } Identity;
@@ -118,7 +117,6 @@ influx_tokens_authenticate(PG_FUNCTION_ARGS)
 	if (record != NULL)
 	{
 		identity->has_token = token_is_usable(record);
-		identity->token_id = record->id;
 		usage_note_check(usage, record->id, identity->has_token);
 	}
 	if (!identity->has_token)
