@@ -107,6 +107,11 @@ SELECT count(*) AS rows_without_token FROM public.points;
 SELECT error_of($$INSERT INTO public.points VALUES ('metrics', 'x')$$) AS insert_without_token;
 BEGIN;
 SELECT influx_tokens.authenticate(:'reader') AS reader;
+-- Every function policies call works for a role with PUBLIC's grants only.
+SELECT influx_tokens.current_token_id() IS NOT NULL AS has_id, influx_tokens.current_token_org() AS org,
+       influx_tokens.current_token_buckets('read') AS readable,
+       influx_tokens.current_token_allows('read:buckets/logs') AS allows,
+       influx_tokens.current_token_check('read', 'id_org', 'logs') AS in_org;
 SELECT bucket, line FROM public.points ORDER BY 1, 2;
 SELECT bucket, line FROM public.points_by_list ORDER BY 1, 2;
 SELECT pg_temp.plan_has('SELECT * FROM public.points_by_list', 'InitPlan') AS evaluated_once,

@@ -228,8 +228,8 @@ q bench_10k "
 	CREATE TABLE bench.rls_token AS SELECT influx_tokens.create_token('bench', '{read:buckets}') AS token;
 	CREATE ROLE bench_app;
 	GRANT USAGE ON SCHEMA bench TO bench_app;
-	GRANT SELECT ON bench.points, bench.points_open, bench.points_list, bench.rls_token TO bench_app;
-	VACUUM ANALYZE bench.points, bench.points_open, bench.points_list" >/dev/null
+	GRANT SELECT ON bench.points, bench.points_open, bench.points_list, bench.rls_token TO bench_app" >/dev/null
+q bench_10k "VACUUM ANALYZE bench.points, bench.points_open, bench.points_list" >/dev/null
 scan_seconds() {
 	psql -XAtq -v ON_ERROR_STOP=1 -d bench_10k <<SQL | tail -1
 SET ROLE bench_app;
