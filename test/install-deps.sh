@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing influx_tokens needs on Debian 12:
 # the PostgreSQL 15 server and its PGXS/TAP files, pgcrypto (contrib),
-# OpenSSL headers for the digest, IPC::Run for the TAP tests, clang with
+# OpenSSL headers for the digest, IPC::Run for the TAP tests, PgBouncer (a
+# TAP test runs the current token behind it; its service is not started), clang with
 # its libFuzzer and sanitizer runtimes for the fuzz targets, Node.js and npm
 # for the front end's end-to-end test (its npm packages come from the
 # registry, pinned by package-lock.json, in test/e2e/run.sh), and debootstrap
@@ -11,7 +12,7 @@ set -euo pipefail
 packages=(
 	make gcc libssl-dev
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
-	libipc-run-perl
+	libipc-run-perl pgbouncer
 	clang libclang-rt-14-dev
 	debootstrap
 )

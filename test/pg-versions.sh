@@ -144,7 +144,7 @@ root_is_healthy() {
 }
 
 root_packages() {
-	echo "postgresql-$1 postgresql-server-dev-$1 make gcc libssl-dev libipc-run-perl"
+	echo "postgresql-$1 postgresql-server-dev-$1 make gcc libssl-dev libipc-run-perl pgbouncer"
 }
 
 root_stamp() {
