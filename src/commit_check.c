@@ -292,12 +292,25 @@ judge_child(const DelegatedChild *pending_child, const TokenRecord *parent)
 }
 
 /*
- * parent_of finds the parent of pending child i as it is now.
+ * parents_now looks up the parent of every pending child as it is now,
+ * once for a run of children minted by the same secret (a service makes
+ * its children with one parent).
  */
-static TokenRecord *
-parent_of(int i)
+static TokenRecord **
+parents_now(void)
 {
-	return lookup_token(pending.children[i].parent_digest);
+	TokenRecord **parents = palloc(pending.nchildren * sizeof(TokenRecord *));
+	int			i;
+
+	for (i = 0; i < pending.nchildren; i++)
+	{
+		if (i > 0 && memcmp(pending.children[i].parent_digest, pending.children[i - 1].parent_digest,
+							TOKEN_DIGEST_LENGTH) == 0)
+			parents[i] = parents[i - 1];
+		else
+			parents[i] = lookup_token(pending.children[i].parent_digest);
+	}
+	return parents;
 }
 
 /*
@@ -308,27 +321,26 @@ parent_of(int i)
 static void
 verify_children(void)
 {
-	TokenRecord **parents = palloc0(pending.nchildren * sizeof(TokenRecord *));
+	TokenRecord **parents = parents_now();
+	TokenRecord **locked_parents;
 	int64	   *parent_ids = palloc(pending.nchildren * sizeof(int64));
 	int			nparent_ids = 0;
 	int			i;
 
 	for (i = 0; i < pending.nchildren; i++)
 	{
-		parents[i] = parent_of(i);
 		judge_child(&pending.children[i], parents[i]);
-		if (parents[i] != NULL)
+		if (parents[i] != NULL && (i == 0 || parents[i] != parents[i - 1]))
 			parent_ids[nparent_ids++] = parents[i]->id;
 	}
 
 	lock_ancestors(ids_array(parent_ids, nparent_ids));
 
+	locked_parents = parents_now();
 	for (i = 0; i < pending.nchildren; i++)
 	{
-		TokenRecord *now = parent_of(i);
-
-		if (!same_record(parents[i], now))
-			judge_child(&pending.children[i], now);
+		if (!same_record(parents[i], locked_parents[i]))
+			judge_child(&pending.children[i], locked_parents[i]);
 	}
 }
 

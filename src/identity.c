@@ -307,6 +307,25 @@ add_bucket_if_allowed(int64 id, text *name, void *arg)
 }
 
 /*
+ * current_record returns what the checks know of the current token while
+ * it is usable (active, unexpired now); NULL otherwise, or when no token
+ * is current.
+ */
+static const TokenRecord *
+current_record(void)
+{
+	const uint8 *digest = current_digest();
+	const TokenRecord *record;
+	UsagePending *usage;
+
+	if (digest == NULL)
+		return NULL;
+	cache_prepare();
+	record = token_cache_get(digest, &usage);
+	return record != NULL && token_is_usable(record) ? record : NULL;
+}
+
+/*
  * current_token_buckets(action): the names of the buckets of its
  * organization the current token may read or write, for policies that a
  * planner can evaluate once per statement and match with an index:
@@ -316,17 +335,10 @@ add_bucket_if_allowed(int64 id, text *name, void *arg)
 Datum
 influx_tokens_current_token_buckets(PG_FUNCTION_ARGS)
 {
-	PermissionAction action = action_argument(fcinfo, 0);
-	const uint8 *digest = current_digest();
-	BucketList	list = {NULL, action, NULL};
-	UsagePending *usage;
+	BucketList	list = {NULL, action_argument(fcinfo, 0), NULL};
 
-	if (digest != NULL)
-	{
-		cache_prepare();
-		list.token = token_cache_get(digest, &usage);
-	}
-	if (list.token == NULL || !token_is_usable(list.token))
+	list.token = current_record();
+	if (list.token == NULL)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
 	lookup_buckets_of_org(list.token->org_id, add_bucket_if_allowed, &list);
 	if (list.names == NULL)
@@ -341,15 +353,9 @@ influx_tokens_current_token_buckets(PG_FUNCTION_ARGS)
 Datum
 influx_tokens_current_token_id(PG_FUNCTION_ARGS)
 {
-	const uint8 *digest = current_digest();
-	const TokenRecord *record;
-	UsagePending *usage;
+	const TokenRecord *record = current_record();
 
-	if (digest == NULL)
-		PG_RETURN_NULL();
-	cache_prepare();
-	record = token_cache_get(digest, &usage);
-	if (record == NULL || !token_is_usable(record))
+	if (record == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(record->id);
 }
@@ -361,17 +367,10 @@ influx_tokens_current_token_id(PG_FUNCTION_ARGS)
 Datum
 influx_tokens_current_token_org(PG_FUNCTION_ARGS)
 {
-	const uint8 *digest = current_digest();
-	const TokenRecord *record;
-	UsagePending *usage;
+	const TokenRecord *record = current_record();
 	char	   *name;
 
-	if (digest == NULL)
-		PG_RETURN_NULL();
-	cache_prepare();
-	record = token_cache_get(digest, &usage);
-	if (record == NULL || !token_is_usable(record) ||
-		(name = lookup_org_name(record->org_id)) == NULL)
+	if (record == NULL || (name = lookup_org_name(record->org_id)) == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
 }

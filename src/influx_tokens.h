@@ -260,7 +260,6 @@ typedef struct ResolvedGrants
 } ResolvedGrants;
 
 extern bool secret_digest(text *secret, uint8 *digest);
-extern TokenRecord *token_by_secret(text *secret);
 extern Datum digest_datum(const uint8 *digest);
 extern char *timestamp_for_message(TimestampTz value);
 extern void require_future_expiry(TimestampTz expires_at);

@@ -92,7 +92,7 @@ secret_digest(text *secret, uint8 *digest)
  * token_by_secret returns what checks know of the token whose secret this
  * is (current, or rotated out and in its grace period); NULL if none.
  */
-TokenRecord *
+static TokenRecord *
 token_by_secret(text *secret)
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
