@@ -67,18 +67,21 @@ SELECT influx_tokens.create_bucket('perm_org', 'bucket0') > 0;
 SELECT influx_tokens.token_check(:'w_b0', 'write', 'bucket0') AS recreated_allowed;
 SELECT permissions FROM influx_tokens.token_info(:'w_b0');
 
--- token_allows accepts every resource type of InfluxDB 2.
+-- token_allows accepts every resource type of InfluxDB 2; every one but
+-- "instance" can be granted (InfluxDB's API refuses it too).
 SELECT influx_tokens.create_token('perm_org', ARRAY['read:authorizations', 'read:buckets', 'read:dashboards', 'read:orgs',
     'read:sources', 'read:tasks', 'read:telegrafs', 'read:users', 'read:variables', 'read:scrapers', 'read:secrets',
     'read:labels', 'read:views', 'read:documents', 'read:notificationRules', 'read:notificationEndpoints',
-    'read:checks', 'read:dbrp', 'read:notebooks', 'read:annotations', 'read:remotes', 'read:replications',
-    'read:instance']) AS every_type \gset
+    'read:checks', 'read:dbrp', 'read:notebooks', 'read:annotations', 'read:remotes', 'read:replications']) AS every_type \gset
 SELECT cardinality(permissions) FROM influx_tokens.token_info(:'every_type');
 SELECT bool_and(influx_tokens.token_allows(:'every_type', 'read:' || t)) AS reads_all,
        bool_or(influx_tokens.token_allows(:'every_type', 'write:' || t)) AS writes_any
 FROM unnest(ARRAY['authorizations', 'buckets', 'dashboards', 'orgs', 'sources', 'tasks', 'telegrafs', 'users',
     'variables', 'scrapers', 'secrets', 'labels', 'views', 'documents', 'notificationRules',
-    'notificationEndpoints', 'checks', 'dbrp', 'notebooks', 'annotations', 'remotes', 'replications', 'instance']) AS t;
+    'notificationEndpoints', 'checks', 'dbrp', 'notebooks', 'annotations', 'remotes', 'replications']) AS t;
+SELECT influx_tokens.token_allows(:'every_type', 'read:instance') AS reads_instance;
+SELECT error_of($$SELECT influx_tokens.create_token('perm_org', '{read:instance}')$$);
+SELECT error_of($$SELECT influx_tokens.create_token('perm_org', '{write:/instance}')$$);
 
 -- Malformed permission strings are errors, in create_token and in token_allows.
 SELECT error_of($$SELECT influx_tokens.create_token('perm_org', '{buckets}')$$);

@@ -28,36 +28,108 @@ token_is_usable(const TokenRecord *token)
 }
 
 /*
- * record_permits decides whether a known, usable token's grants cover the
- * request (see token_permits).
+ * bucket_question is the question of token_check: action on the bucket
+ * of this name.
+ */
+ParsedPermission
+bucket_question(PermissionAction action, const char *bucket_name, size_t bucket_name_length)
+{
+	ParsedPermission question = {0};
+
+	question.action = action;
+	question.resource_type = RESOURCE_BUCKETS;
+	question.scope = SCOPE_TOKEN_ORG;
+	question.bucket_name = bucket_name;
+	question.bucket_name_length = bucket_name_length;
+	return question;
+}
+
+/*
+ * question_org is the organization a question is about: the named one
+ * (token_check's org argument; false if it does not exist), the one a
+ * permission string gives by InfluxDB ID (0 if unknown here: then only a
+ * grant without an organization can cover it, as in InfluxDB), none for a
+ * resource without one, or the token's own.
  */
 static bool
-record_permits(const TokenRecord *token, PermissionAction action,
-			   ResourceType type, const char *org_name, size_t org_name_length,
-			   const char *bucket_name, size_t bucket_name_length)
+question_org(const TokenRecord *token, const ParsedPermission *question,
+			 const char *org_name, size_t org_name_length, int64 *org_id)
 {
-	int64		org_id;
-	bool		same_org;
-	int64		bucket_id = 0;
-
-	if (org_name == NULL)
-		org_id = token->org_id;
-	else if ((org_id = org_cache_get_id(org_name, org_name_length)) == 0)
-		return false;
-	same_org = (org_id == token->org_id);
-
-	if (!grants_allow(token->grants, token->ngrants, action, type,
-					  GRANT_ANY_BUCKET, same_org))
-		return false;
-
-	if (bucket_name != NULL)
+	if (org_name != NULL)
 	{
-		bucket_id = bucket_cache_get_id(org_id, bucket_name, bucket_name_length);
-		if (bucket_id == 0)
-			return false;
+		*org_id = org_cache_get_id(org_name, org_name_length);
+		return *org_id != 0;
 	}
-	return grants_allow(token->grants, token->ngrants, action, type, bucket_id,
-						same_org);
+	if (question->scope == SCOPE_NO_ORG)
+		*org_id = 0;
+	else if (question->scope == SCOPE_INFLUX_ORG)
+		*org_id = lookup_org_by_influx_id(question->org_influx_id);
+	else
+		*org_id = token->org_id;
+	return true;
+}
+
+/*
+ * record_permits decides whether a known, usable token's grants cover the
+ * question (see token_permits).  A bucket is resolved, and the InfluxDB ID
+ * of an organization read, only when some grant could cover it.
+ */
+static bool
+record_permits(const TokenRecord *token, const ParsedPermission *question,
+			   const char *org_name, size_t org_name_length)
+{
+	ResourceRequest request;
+	bool		one_resource = question->bucket_name != NULL || question->influx_id != 0;
+
+	request.action = question->action;
+	request.type = question->resource_type;
+	request.id = 0;
+	if (!question_org(token, question, org_name, org_name_length, &request.org_id))
+		return false;
+
+	/* An organization is a resource of type orgs in itself (InfluxDB). */
+	if (request.type == RESOURCE_ORGS && !one_resource && request.org_id != 0)
+	{
+		request.id = REQUEST_ANY_ID;
+		if (grants_allow(token->grants, token->ngrants, token->org_id, &request))
+			request.id = (int64) lookup_org_influx_id(request.org_id);
+		else
+			request.id = 0;
+		return grants_allow(token->grants, token->ngrants, token->org_id, &request);
+	}
+	if (!one_resource)
+		return grants_allow(token->grants, token->ngrants, token->org_id, &request);
+
+	request.id = REQUEST_ANY_ID;
+	if (!grants_allow(token->grants, token->ngrants, token->org_id, &request))
+		return false;
+
+	if (request.type != RESOURCE_BUCKETS)
+	{
+		request.id = (int64) question->influx_id;
+		if (request.type == RESOURCE_ORGS)
+			request.org_id = lookup_org_by_influx_id(question->influx_id);
+	}
+	else if (question->bucket_name != NULL)
+	{
+		if (request.org_id == 0)
+			return false;
+		request.id = bucket_cache_get_id(request.org_id, question->bucket_name,
+										 question->bucket_name_length);
+	}
+	else
+	{
+		int64		bucket_org_id;
+
+		request.id = lookup_bucket_by_influx_id(question->influx_id, &bucket_org_id);
+		/* A bucket is in its own organization, whatever the question says. */
+		if (question->scope == SCOPE_INFLUX_ORG && bucket_org_id != request.org_id)
+			return false;
+		request.org_id = bucket_org_id;
+	}
+	if (request.id == 0)
+		return false;
+	return grants_allow(token->grants, token->ngrants, token->org_id, &request);
 }
 
 /*
@@ -66,9 +138,8 @@ record_permits(const TokenRecord *token, PermissionAction action,
  * usage when count_usage.
  */
 bool
-digest_permits(const uint8 *digest, bool count_usage, PermissionAction action, ResourceType type,
-			   const char *org_name, size_t org_name_length,
-			   const char *bucket_name, size_t bucket_name_length)
+digest_permits(const uint8 *digest, bool count_usage, const ParsedPermission *question,
+			   const char *org_name, size_t org_name_length)
 {
 	const TokenRecord *token;
 	UsagePending *usage;
@@ -80,19 +151,19 @@ digest_permits(const uint8 *digest, bool count_usage, PermissionAction action, R
 		return false;
 
 	allowed = token_is_usable(token) &&
-		record_permits(token, action, type, org_name, org_name_length,
-					   bucket_name, bucket_name_length);
+		record_permits(token, question, org_name, org_name_length);
 	if (count_usage)
 		usage_note_check(usage, token->id, allowed);
 	return allowed;
 }
 
 /*
- * token_permits decides whether the token in token_text may perform action
- * on a resource type, or on the named bucket when bucket_name is not NULL,
- * in the named organization, or the token's own when org_name is NULL.
- * Every failure (garbage, unknown token, inactive, expired, unknown
- * organization or bucket, no matching grant) is plain false.
+ * token_permits decides whether the token in token_text may do what the
+ * question (a parsed permission string) asks, in the named organization
+ * when org_name is not NULL (token_check's), else in the organization the
+ * question names or the token's own.  Every failure (garbage, unknown
+ * token, inactive, expired, unknown organization or resource, no matching
+ * grant) is plain false.
  *
  * The order keeps the common case cheap: the format test rejects garbage
  * before any hashing (and one of our tokens with a bad checksum), the cache
@@ -101,16 +172,13 @@ digest_permits(const uint8 *digest, bool count_usage, PermissionAction action, R
  * a known token counts in its usage.
  */
 bool
-token_permits(const char *token_text, size_t token_length,
-			  PermissionAction action, ResourceType type,
-			  const char *org_name, size_t org_name_length,
-			  const char *bucket_name, size_t bucket_name_length)
+token_permits(const char *token_text, size_t token_length, const ParsedPermission *question,
+			  const char *org_name, size_t org_name_length)
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
 
 	if (!token_is_acceptable(token_text, token_length))
 		return false;
 	token_digest(token_text, token_length, digest);
-	return digest_permits(digest, true, action, type, org_name, org_name_length,
-						  bucket_name, bucket_name_length);
+	return digest_permits(digest, true, question, org_name, org_name_length);
 }

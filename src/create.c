@@ -89,11 +89,13 @@ typedef enum ColumnRole
 	COLUMN_NOW,					/* created_at, updated_at */
 	COLUMN_EXPIRES_AT,
 	COLUMN_PARENT_ID,
-	COLUMN_NULL,				/* previous_digest, previous_valid_until, influx_id */
+	COLUMN_NULL,				/* previous_digest, previous_valid_until, influx ids */
 	COLUMN_TOKEN_ID,
 	COLUMN_ACTION,
 	COLUMN_RESOURCE_TYPE,
 	COLUMN_BUCKET_ID,
+	COLUMN_RESOURCE_ID,			/* the InfluxDB ID of a grant on one non-bucket */
+	COLUMN_ANY_ORG,
 	COLUMN_LABEL
 } ColumnRole;
 
@@ -109,12 +111,14 @@ static const ColumnName token_columns[] = {
 	{"created_at", COLUMN_NOW}, {"updated_at", COLUMN_NOW},
 	{"expires_at", COLUMN_EXPIRES_AT}, {"parent_id", COLUMN_PARENT_ID},
 	{"previous_digest", COLUMN_NULL}, {"previous_valid_until", COLUMN_NULL},
-	{"influx_id", COLUMN_NULL}, {NULL, COLUMN_UNKNOWN}
+	{"influx_id", COLUMN_NULL}, {"influx_user_id", COLUMN_NULL},
+	{"influx_user_name", COLUMN_NULL}, {NULL, COLUMN_UNKNOWN}
 };
 static const ColumnName grant_columns[] = {
 	{"token_id", COLUMN_TOKEN_ID}, {"action", COLUMN_ACTION},
 	{"resource_type", COLUMN_RESOURCE_TYPE}, {"bucket_id", COLUMN_BUCKET_ID},
-	{"id", COLUMN_ID}, {NULL, COLUMN_UNKNOWN}
+	{"id", COLUMN_ID}, {"resource_id", COLUMN_RESOURCE_ID}, {"any_org", COLUMN_ANY_ORG},
+	{NULL, COLUMN_UNKNOWN}
 };
 static const ColumnName label_columns[] = {
 	{"token_id", COLUMN_TOKEN_ID}, {"label", COLUMN_LABEL}, {NULL, COLUMN_UNKNOWN}
@@ -304,8 +308,22 @@ fill_grant(ColumnRole role, const void *row_arg, bool *isnull)
 		case COLUMN_RESOURCE_TYPE:
 			return CStringGetTextDatum(resource_type_name(row->grant->resource_type));
 		case COLUMN_BUCKET_ID:
-			*isnull = row->grant->bucket_id == 0;
-			return Int64GetDatum(row->grant->bucket_id);
+			*isnull = row->grant->resource_type != RESOURCE_BUCKETS ||
+				row->grant->resource_id == 0;
+			return Int64GetDatum(row->grant->resource_id);
+		case COLUMN_RESOURCE_ID:
+			{
+				char		digits[INFLUX_ID_LENGTH + 1];
+
+				*isnull = row->grant->resource_type == RESOURCE_BUCKETS ||
+					row->grant->resource_id == 0;
+				if (*isnull)
+					return (Datum) 0;
+				format_influx_id((uint64) row->grant->resource_id, digits);
+				return CStringGetTextDatum(digits);
+			}
+		case COLUMN_ANY_ORG:
+			return BoolGetDatum(row->grant->any_org);
 		case COLUMN_LABEL:
 			return row->label_datum;
 		default:

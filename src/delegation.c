@@ -4,9 +4,11 @@
  *	  The no-escalation rule of a token creating a token (create_token_as).
  *
  * A parent may create a child when it is usable now (check.c's rule),
- * holds write:authorizations, holds every grant the child gets (decided on
- * bucket ids with grants_allow, the checks' own rule, so a name resolved
- * once cannot mean another bucket by the time it is granted), and the child
+ * holds write:authorizations, holds every grant the child gets (each grant
+ * as the request it stands for, decided by grants_allow, the checks' own
+ * rule, on bucket ids, so a name resolved once cannot mean another bucket
+ * by the time it is granted: a grant without an organization needs one
+ * without an organization or "**"), and the child
  * expires no later than the parent's secret stays valid: the parent's
  * expiry, or the end of the grace period of a secret a rotation replaced
  * (lookup.c caps a record found by such a secret).  InfluxDB has the first
@@ -31,18 +33,21 @@ DelegationVerdict
 delegation_grants_verdict(const TokenRecord *parent, const TokenGrant *grants, int ngrants,
 						  int *refused_grant)
 {
+	ResourceRequest authorizations = {PERMISSION_WRITE, RESOURCE_AUTHORIZATIONS, 0, 0};
 	int			i;
 
 	if (parent == NULL || !token_is_usable(parent))
 		return DELEGATION_PARENT_UNUSABLE;
-	if (!grants_allow(parent->grants, parent->ngrants, PERMISSION_WRITE,
-					  RESOURCE_AUTHORIZATIONS, 0, true))
+	authorizations.org_id = parent->org_id;
+	if (!grants_allow(parent->grants, parent->ngrants, parent->org_id, &authorizations))
 		return DELEGATION_NO_AUTHORIZATIONS;
 	for (i = 0; i < ngrants; i++)
 	{
+		ResourceRequest request = grant_as_request(&grants[i], parent->org_id);
+
 		if (grants[i].resource_type == RESOURCE_TYPE_UNKNOWN ||
-			!grants_allow(parent->grants, parent->ngrants, grants[i].action,
-						  grants[i].resource_type, grants[i].bucket_id, true))
+			grants[i].resource_type == RESOURCE_INSTANCE ||
+			!grants_allow(parent->grants, parent->ngrants, parent->org_id, &request))
 		{
 			if (refused_grant != NULL)
 				*refused_grant = i;

@@ -210,18 +210,16 @@ remember_answer(FunctionCallInfo fcinfo, Remembered *memo, PermissionAction acti
  * the resource a permission names; question is its text for the memory.
  */
 static bool
-ask(FunctionCallInfo fcinfo, const uint8 *digest, PermissionAction action, ResourceType type,
-	const char *question, int length,
-	const char *org, size_t org_length, const char *bucket, size_t bucket_length)
+ask(FunctionCallInfo fcinfo, const uint8 *digest, const ParsedPermission *parsed,
+	const char *question, int length, const char *org, size_t org_length)
 {
 	Remembered *memo = call_site_memory(fcinfo);
-	const Answer *known = remembered_answer(memo, action, question, length);
+	const Answer *known = remembered_answer(memo, parsed->action, question, length);
 
 	if (known != NULL)
 		return known->answer;
-	return remember_answer(fcinfo, memo, action, question, length,
-						   digest_permits(digest, false, action, type, org, org_length,
-										  bucket, bucket_length));
+	return remember_answer(fcinfo, memo, parsed->action, question, length,
+						   digest_permits(digest, false, parsed, org, org_length));
 }
 
 /*
@@ -241,23 +239,23 @@ influx_tokens_current_token_check(PG_FUNCTION_ARGS)
 	text	   *org;
 	text	   *bucket;
 	StringInfoData question;
+	ParsedPermission parsed;
 
 	if (digest == NULL || PG_ARGISNULL(bucket_argno) || (PG_NARGS() == 3 && PG_ARGISNULL(1)))
 		PG_RETURN_BOOL(false);
 	bucket = PG_GETARG_TEXT_PP(bucket_argno);
+	parsed = bucket_question(action, VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket));
 	if (PG_NARGS() == 2)
-		PG_RETURN_BOOL(ask(fcinfo, digest, action, RESOURCE_BUCKETS,
-						   VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket), NULL, 0,
-						   VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
+		PG_RETURN_BOOL(ask(fcinfo, digest, &parsed,
+						   VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket), NULL, 0));
 
 	org = PG_GETARG_TEXT_PP(1);
 	initStringInfo(&question);
 	appendBinaryStringInfo(&question, VARDATA_ANY(org), VARSIZE_ANY_EXHDR(org));
 	appendStringInfoChar(&question, '\0');
 	appendBinaryStringInfo(&question, VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket));
-	PG_RETURN_BOOL(ask(fcinfo, digest, action, RESOURCE_BUCKETS, question.data, question.len,
-					   VARDATA_ANY(org), VARSIZE_ANY_EXHDR(org),
-					   VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
+	PG_RETURN_BOOL(ask(fcinfo, digest, &parsed, question.data, question.len,
+					   VARDATA_ANY(org), VARSIZE_ANY_EXHDR(org)));
 }
 
 /*
@@ -275,12 +273,11 @@ influx_tokens_current_token_allows(PG_FUNCTION_ARGS)
 	require_argument(fcinfo, 0, "permission");
 	permission_text = PG_GETARG_TEXT_PP(0);
 	parse_permission(VARDATA_ANY(permission_text), VARSIZE_ANY_EXHDR(permission_text),
-					 &permission);
+					 false, &permission);
 	if (digest == NULL)
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(ask(fcinfo, digest, permission.action, permission.resource_type,
-					   VARDATA_ANY(permission_text), VARSIZE_ANY_EXHDR(permission_text), NULL, 0,
-					   permission.bucket_name, permission.bucket_name_length));
+	PG_RETURN_BOOL(ask(fcinfo, digest, &permission,
+					   VARDATA_ANY(permission_text), VARSIZE_ANY_EXHDR(permission_text), NULL, 0));
 }
 
 /* What current_token_buckets collects. */
@@ -299,9 +296,9 @@ static void
 add_bucket_if_allowed(int64 id, text *name, void *arg)
 {
 	BucketList *list = arg;
+	ResourceRequest request = {list->action, RESOURCE_BUCKETS, list->token->org_id, id};
 
-	if (grants_allow(list->token->grants, list->token->ngrants, list->action,
-					 RESOURCE_BUCKETS, id, true))
+	if (grants_allow(list->token->grants, list->token->ngrants, list->token->org_id, &request))
 		list->names = accumArrayResult(list->names, PointerGetDatum(name), false, TEXTOID,
 									   CurrentMemoryContext);
 }

@@ -2,8 +2,10 @@
  *
  * import.c
  *	  C building blocks of the import from InfluxDB: the digest to store
- *	  for an imported token (import_token is create.c's), and reading an
- *	  export's JSON without quoting it.
+ *	  for an imported token (import_token is create.c's), reading an
+ *	  export's JSON without quoting it, the parts of an influx CLI
+ *	  permission string, organizations and buckets by InfluxDB ID, and the
+ *	  error that names the authorization it is about.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +13,9 @@
 
 #include <ctype.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "funcapi.h"
 #include "common/base64.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -19,6 +23,11 @@
 #include "utils/resowner.h"
 
 PG_FUNCTION_INFO_V1(influx_tokens__parse_json);
+PG_FUNCTION_INFO_V1(influx_tokens__import_digest_taken);
+PG_FUNCTION_INFO_V1(influx_tokens__permission_parts);
+PG_FUNCTION_INFO_V1(influx_tokens__org_by_influx_id);
+PG_FUNCTION_INFO_V1(influx_tokens__bucket_by_influx_id);
+PG_FUNCTION_INFO_V1(influx_tokens__raise_for_entry);
 
 /* InfluxDB 2.9's stored form of a hashed token. */
 #define INFLUXDB2_SHA256_PREFIX "$influxdb2-sha256$"
@@ -156,4 +165,149 @@ influx_tokens__parse_json(PG_FUNCTION_ARGS)
 				 bad_line > 0 ? errdetail("The JSON is malformed at line %d.", bad_line) : 0,
 				 errhint("Check that the export is complete. None of it is quoted here, to keep its tokens out of messages.")));
 	PG_RETURN_DATUM(result);
+}
+
+/*
+ * _import_digest_taken(token): does a token with this secret (plaintext or
+ * InfluxDB's hashed form) exist already?  For an import that skips what an
+ * earlier run imported.
+ */
+Datum
+influx_tokens__import_digest_taken(PG_FUNCTION_ARGS)
+{
+	uint8		digest[TOKEN_DIGEST_LENGTH];
+
+	require_argument(fcinfo, 0, "token");
+	import_digest(PG_GETARG_TEXT_PP(0), digest);
+	PG_RETURN_BOOL(lookup_digest_taken(digest));
+}
+
+/*
+ * _permission_parts(permission): InfluxDB's fields of a permission string
+ * (action, resource type, orgID, id), as an import reads influx CLI's
+ * strings; IDs as 16 digits, NULL where absent.  A bucket in our spelling
+ * (buckets/<name>) is returned as the name, with no id.
+ */
+Datum
+influx_tokens__permission_parts(PG_FUNCTION_ARGS)
+{
+	text	   *permission_text;
+	ParsedPermission parsed;
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, true, true, true};
+	char		digits[INFLUX_ID_LENGTH + 1];
+
+	require_argument(fcinfo, 0, "permission");
+	permission_text = PG_GETARG_TEXT_PP(0);
+	parse_permission(VARDATA_ANY(permission_text), VARSIZE_ANY_EXHDR(permission_text), false,
+					 &parsed);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+
+	values[0] = CStringGetTextDatum(action_name(parsed.action));
+	values[1] = CStringGetTextDatum(resource_type_name(parsed.resource_type));
+	if (parsed.scope == SCOPE_INFLUX_ORG)
+	{
+		format_influx_id(parsed.org_influx_id, digits);
+		values[2] = CStringGetTextDatum(digits);
+		nulls[2] = false;
+	}
+	if (parsed.influx_id != 0)
+	{
+		format_influx_id(parsed.influx_id, digits);
+		values[3] = CStringGetTextDatum(digits);
+		nulls[3] = false;
+	}
+	if (parsed.bucket_name != NULL)
+	{
+		values[4] = PointerGetDatum(cstring_to_text_with_len(parsed.bucket_name,
+															 (int) parsed.bucket_name_length));
+		nulls[4] = false;
+	}
+	/* Our spelling of "the token's organization" has no orgID to give. */
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * influx_id_argument reads an InfluxDB ID argument, or raises the error.
+ */
+static uint64
+influx_id_argument(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	text	   *digits;
+	uint64		id;
+
+	require_argument(fcinfo, argno, what);
+	digits = PG_GETARG_TEXT_PP(argno);
+	if (!parse_influx_id(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits), &id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s \"%s\"", what,
+						value_for_message(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits))),
+				 errhint("InfluxDB IDs are 16 lower-case hexadecimal digits, not all zero.")));
+	return id;
+}
+
+/*
+ * _org_by_influx_id(id): our id of the organization with this InfluxDB ID
+ * (lookup.c's rule), or NULL.
+ */
+Datum
+influx_tokens__org_by_influx_id(PG_FUNCTION_ARGS)
+{
+	int64		id = lookup_org_by_influx_id(influx_id_argument(fcinfo, 0, "organization ID"));
+
+	if (id == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * _bucket_by_influx_id(id): our id of the bucket with this InfluxDB ID, or
+ * NULL.
+ */
+Datum
+influx_tokens__bucket_by_influx_id(PG_FUNCTION_ARGS)
+{
+	int64		org_id;
+	int64		id = lookup_bucket_by_influx_id(influx_id_argument(fcinfo, 0, "bucket ID"),
+												&org_id);
+
+	if (id == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * _raise_for_entry(entry, sqlstate, message, detail, hint) raises again an
+ * error caught while importing one authorization, its message prefixed by
+ * the entry it is about, its SQLSTATE, detail and hint kept (PL/pgSQL's
+ * RAISE cannot pass an absent detail on).
+ */
+Datum
+influx_tokens__raise_for_entry(PG_FUNCTION_ARGS)
+{
+	char	   *entry;
+	char	   *state;
+	char	   *message;
+
+	require_argument(fcinfo, 0, "entry");
+	require_argument(fcinfo, 1, "sqlstate");
+	require_argument(fcinfo, 2, "message");
+	entry = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	state = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	message = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (strlen(state) != 5)
+		state = "XX000";
+
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
+			 errmsg_internal("%s: %s", entry, message),
+			 PG_ARGISNULL(3) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(3)) == 0 ? 0 :
+			 errdetail_internal("%s", text_to_cstring(PG_GETARG_TEXT_PP(3))),
+			 PG_ARGISNULL(4) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(4)) == 0 ? 0 :
+			 errhint("%s", text_to_cstring(PG_GETARG_TEXT_PP(4)))));
+	PG_RETURN_VOID();
 }

@@ -100,45 +100,92 @@ typedef enum PermissionAction
 	PERMISSION_WRITE
 } PermissionAction;
 
-/* Index into the resource type table of permission.c; buckets come first, authorizations second. */
+/*
+ * Index into the resource type table of permission.c: buckets first,
+ * authorizations second, orgs fourth; the wildcards and "instance" are
+ * negative.
+ */
 typedef int ResourceType;
 
 #define RESOURCE_TYPE_UNKNOWN (-1)
 #define RESOURCE_BUCKETS 0
 #define RESOURCE_AUTHORIZATIONS 1	/* second in permission.c's table */
+#define RESOURCE_ORGS 3				/* fourth in permission.c's table */
 #define RESOURCE_ALL (-2)			/* "*": every type in the organization */
 #define RESOURCE_EVERYWHERE (-3)	/* "**": every type in every organization */
+#define RESOURCE_INSTANCE (-4)		/* InfluxDB's "instance": never granted */
 
-/* A permission string, parsed; bucket_name is set only for buckets/<name>. */
+/* An InfluxDB ID: 16 hexadecimal digits of a non-zero 64-bit number. */
+#define INFLUX_ID_LENGTH 16
+
+/* Which spelling of a resource a permission string used (permission.c). */
+typedef enum PermissionScope
+{
+	SCOPE_TOKEN_ORG,			/* "<type>...": the token's organization */
+	SCOPE_NO_ORG,				/* "/<type>...": InfluxDB's resource without orgID */
+	SCOPE_INFLUX_ORG			/* "orgs/<org>/<type>...": with this orgID */
+} PermissionScope;
+
+/*
+ * A permission string, parsed.  A resource is named by bucket_name
+ * (buckets/<name>, pointing into the parsed string) or by influx_id (its
+ * InfluxDB ID), or is the type as a whole when neither is set.
+ */
 typedef struct ParsedPermission
 {
 	PermissionAction action;
 	ResourceType resource_type;
-	const char *bucket_name;	/* points into the parsed string */
+	PermissionScope scope;
+	uint64		org_influx_id;	/* SCOPE_INFLUX_ORG's organization */
+	uint64		influx_id;		/* 0: none */
+	const char *bucket_name;
 	size_t		bucket_name_length;
 } ParsedPermission;
 
-/* One stored grant of a token; bucket_id 0 means every resource of the type. */
+/*
+ * One stored grant of a token.  resource_id 0 is the type as a whole;
+ * otherwise one resource: our id of a bucket, the InfluxDB ID of any other
+ * type.  any_org is InfluxDB's resource without an orgID: for a whole type,
+ * every organization; for one resource, only how it is written.  16 bytes,
+ * as a cache holds many.
+ */
 typedef struct TokenGrant
 {
-	PermissionAction action;
-	ResourceType resource_type;
-	int64		bucket_id;
+	int64		resource_id;
+	int16		resource_type;	/* ResourceType */
+	uint8		action;			/* PermissionAction */
+	bool		any_org;
 } TokenGrant;
 
+/*
+ * What a check asks for: an action on a resource type in an organization
+ * (our id; 0: a resource without one), on the type as a whole (id 0) or
+ * one resource (id as in TokenGrant).
+ */
+typedef struct ResourceRequest
+{
+	PermissionAction action;
+	ResourceType type;
+	int64		org_id;
+	int64		id;
+} ResourceRequest;
+
+/* As ResourceRequest.id: could some grant cover one resource of the type? */
+#define REQUEST_ANY_ID PG_INT64_MIN
+
+extern bool parse_influx_id(const char *text, size_t length, uint64 *id);
+extern void format_influx_id(uint64 id, char *out);
 extern bool parse_action(const char *text, size_t length,
 						 PermissionAction *action);
 extern PermissionAction action_from_text(const char *text, size_t length);
 extern ResourceType resource_type_from_name(const char *name, size_t length);
 extern const char *action_name(PermissionAction action);
 extern const char *resource_type_name(ResourceType type);
-extern void parse_permission(const char *text, size_t length,
+extern void parse_permission(const char *text, size_t length, bool ids_only,
 							 ParsedPermission *permission);
-#define GRANT_ANY_BUCKET (-1)
-
-extern bool grants_allow(const TokenGrant *grants, int ngrants,
-						 PermissionAction action, ResourceType type,
-						 int64 bucket_id, bool same_org);
+extern bool grants_allow(const TokenGrant *grants, int ngrants, int64 grant_org_id,
+						 const ResourceRequest *request);
+extern ResourceRequest grant_as_request(const TokenGrant *grant, int64 org_id);
 
 /* ---- lookup.c ---- */
 
@@ -159,6 +206,9 @@ extern TokenRecord *lookup_token_by_id(int64 id);
 extern bool lookup_digest_taken(const uint8 *digest);
 extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
 extern int64 lookup_org_id(const char *name, size_t length);
+extern int64 lookup_org_by_influx_id(uint64 influx_id);
+extern int64 lookup_bucket_by_influx_id(uint64 influx_id, int64 *org_id);
+extern uint64 lookup_org_influx_id(int64 org_id);
 extern char *lookup_org_name(int64 org_id);
 extern void lookup_buckets_of_org(int64 org_id, void (*found) (int64 id, text *name, void *arg),
 								  void *arg);
@@ -219,14 +269,14 @@ extern void usage_flush(void);
 
 extern bool token_is_usable(const TokenRecord *token);
 
+extern ParsedPermission bucket_question(PermissionAction action, const char *bucket_name,
+										size_t bucket_name_length);
 extern bool digest_permits(const uint8 *digest, bool count_usage,
-						   PermissionAction action, ResourceType type,
-						   const char *org_name, size_t org_name_length,
-						   const char *bucket_name, size_t bucket_name_length);
+						   const ParsedPermission *question,
+						   const char *org_name, size_t org_name_length);
 extern bool token_permits(const char *token, size_t token_length,
-						  PermissionAction action, ResourceType type,
-						  const char *org_name, size_t org_name_length,
-						  const char *bucket_name, size_t bucket_name_length);
+						  const ParsedPermission *question,
+						  const char *org_name, size_t org_name_length);
 
 /* ---- delegation.c ---- */
 

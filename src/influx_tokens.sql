@@ -82,7 +82,8 @@ CREATE TABLE @extschema@.orgs (
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- InfluxDB's 16-hex-digit ID of an imported organization.
     influx_id   text CONSTRAINT orgs_influx_id_key UNIQUE
-                CONSTRAINT orgs_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$')
+                CONSTRAINT orgs_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
+                                                     AND influx_id OPERATOR(pg_catalog.<>) '0000000000000000')
 );
 ALTER SEQUENCE @extschema@.orgs_id_seq OWNED BY @extschema@.orgs.id;
 
@@ -94,7 +95,8 @@ CREATE TABLE @extschema@.buckets (
     name        text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     influx_id   text CONSTRAINT buckets_influx_id_key UNIQUE
-                CONSTRAINT buckets_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'),
+                CONSTRAINT buckets_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
+                                                     AND influx_id OPERATOR(pg_catalog.<>) '0000000000000000'),
     CONSTRAINT buckets_org_name_key UNIQUE (org_id, name)
 );
 ALTER SEQUENCE @extschema@.buckets_id_seq OWNED BY @extschema@.buckets.id;
@@ -130,9 +132,18 @@ CREATE TABLE @extschema@.tokens (
     previous_digest bytea,
     previous_valid_until timestamptz,
     influx_id   text
-                CONSTRAINT tokens_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'),
+                CONSTRAINT tokens_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
+                                                         AND influx_id OPERATOR(pg_catalog.<>) '0000000000000000'),
     CONSTRAINT tokens_previous_digest_check
-        CHECK (pg_catalog.octet_length(previous_digest) OPERATOR(pg_catalog.=) 32)
+        CHECK (pg_catalog.octet_length(previous_digest) OPERATOR(pg_catalog.=) 32),
+    -- The InfluxDB user an imported authorization belonged to (userID,
+    -- userName), exported back; checks never read them.
+    influx_user_id text
+                CONSTRAINT tokens_influx_user_id_check CHECK (influx_user_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
+                                                              AND influx_user_id OPERATOR(pg_catalog.<>) '0000000000000000'),
+    influx_user_name text
+                CONSTRAINT tokens_influx_user_name_check
+                CHECK (pg_catalog.length(influx_user_name) OPERATOR(pg_catalog.<=) 256)
 );
 ALTER SEQUENCE @extschema@.tokens_id_seq OWNED BY @extschema@.tokens.id;
 CREATE INDEX tokens_org_id_idx ON @extschema@.tokens (org_id);
@@ -147,11 +158,15 @@ CREATE INDEX tokens_parent_id_idx ON @extschema@.tokens (parent_id)
     WHERE parent_id IS NOT NULL;
 
 /*
- * One row per grant.  bucket_id NULL means every resource of the type in the
- * token's organization; a grant on one bucket references the bucket, so a
- * rename keeps it and a drop removes it.  id is there for logical
- * replication: a published table needs a replica identity for UPDATE and
- * DELETE, and the natural key has a nullable column.
+ * One row per grant: InfluxDB's {action, resource: {type, orgID?, id?}}
+ * (src/permission.c).  A grant on one bucket references the bucket
+ * (bucket_id), so a rename keeps it and a drop removes it; a grant on one
+ * resource of another type keeps its InfluxDB ID (resource_id); with
+ * neither, the grant is on every resource of the type.  any_org is
+ * InfluxDB's resource without an orgID: for a whole type, every
+ * organization; for one resource, only how it was written.  id is there
+ * for logical replication: a published table needs a replica identity for
+ * UPDATE and DELETE, and the natural key has nullable columns.
  */
 CREATE SEQUENCE @extschema@.permissions_id_seq;
 CREATE TABLE @extschema@.permissions (
@@ -163,9 +178,15 @@ CREATE TABLE @extschema@.permissions (
     CONSTRAINT permissions_bucket_type_check
         CHECK (bucket_id IS NULL OR resource_type OPERATOR(pg_catalog.=) 'buckets'),
     CONSTRAINT permissions_key
-        UNIQUE NULLS NOT DISTINCT (token_id, action, resource_type, bucket_id),
+        UNIQUE NULLS NOT DISTINCT (token_id, action, resource_type, bucket_id, resource_id, any_org),
     id            bigint PRIMARY KEY
-                  DEFAULT pg_catalog.nextval('@extschema@.permissions_id_seq')
+                  DEFAULT pg_catalog.nextval('@extschema@.permissions_id_seq'),
+    resource_id   text
+                  CONSTRAINT permissions_resource_id_check
+                  CHECK (resource_id IS NULL OR (resource_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
+                         AND resource_id OPERATOR(pg_catalog.<>) '0000000000000000'
+                         AND resource_type OPERATOR(pg_catalog.<>) ALL (ARRAY['buckets', '*', '**', 'instance']))),
+    any_org       boolean NOT NULL DEFAULT false
 );
 ALTER SEQUENCE @extschema@.permissions_id_seq OWNED BY @extschema@.permissions.id;
 CREATE INDEX permissions_bucket_id_idx ON @extschema@.permissions (bucket_id)
@@ -250,7 +271,9 @@ CREATE TYPE @extschema@.resolved_grant AS (
     action        text,
     resource_type text,
     bucket_id     bigint,
-    permission    text
+    permission    text,
+    resource_id   text,
+    any_org       boolean
 );
 
 CREATE FUNCTION @extschema@._generate_token()
@@ -345,6 +368,37 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'influx_tokens__usage_save'
 LANGUAGE C VOLATILE STRICT;
 
+/*
+ * A grant as a permission string: ours (token_list; set_token_permissions
+ * reads it back), or influx CLI's (api.Permission.String) when the
+ * organization's InfluxDB ID is given: "orgs/<org>/<type>[/<id>]" or
+ * "/<type>[/<id>]", buckets by InfluxDB ID.  "*" and "**" have no InfluxDB
+ * form and stay as they are.  Formats its arguments and reads nothing, so
+ * anyone who may read token_list may call it.
+ */
+CREATE FUNCTION @extschema@._permission_text(action text, resource_type text, any_org boolean,
+    bucket_name text, bucket_influx_id text, resource_id text, org_influx_id text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.concat(action, ':',
+    CASE WHEN resource_type OPERATOR(pg_catalog.=) ANY (ARRAY['*', '**']) THEN NULL
+         WHEN any_org THEN '/'
+         WHEN org_influx_id IS NOT NULL THEN 'orgs/' OPERATOR(pg_catalog.||) org_influx_id OPERATOR(pg_catalog.||) '/'
+    END,
+    resource_type,
+    '/' OPERATOR(pg_catalog.||) CASE WHEN any_org OR org_influx_id IS NOT NULL THEN bucket_influx_id
+                                     ELSE bucket_name END,
+    '/' OPERATOR(pg_catalog.||) resource_id);
+
+-- The InfluxDB ID of an organization, bucket or token: the one an import
+-- kept, or else ours written as one.
+CREATE FUNCTION @extschema@._influx_id_of(influx_id text, id bigint)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN COALESCE(influx_id, pg_catalog.lpad(pg_catalog.to_hex(id), 16, '0'));
+
 ------------------------------------------------------------------------------
 -- Views: what administrators read.  No secret material in any of them.
 ------------------------------------------------------------------------------
@@ -365,7 +419,9 @@ SELECT t.id,
              FROM @extschema@.token_labels AS l
              WHERE l.token_id OPERATOR(pg_catalog.=) t.id
              ORDER BY l.label) AS labels,
-       ARRAY(SELECT pg_catalog.concat(p.action, ':', p.resource_type, '/' OPERATOR(pg_catalog.||) b.name)
+       ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type, p.any_org, b.name,
+                                                 @extschema@._influx_id_of(b.influx_id, b.id),
+                                                 p.resource_id, NULL)
              FROM @extschema@.permissions AS p
              LEFT JOIN @extschema@.buckets AS b ON b.id OPERATOR(pg_catalog.=) p.bucket_id
              WHERE p.token_id OPERATOR(pg_catalog.=) t.id
@@ -379,7 +435,9 @@ SELECT t.id,
        t.updated_at,
        t.influx_id,
        CASE WHEN t.previous_valid_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()
-            THEN t.previous_valid_until END AS previous_secret_valid_until
+            THEN t.previous_valid_until END AS previous_secret_valid_until,
+       t.influx_user_id,
+       t.influx_user_name
 FROM @extschema@.tokens AS t
 JOIN @extschema@.orgs AS o ON o.id OPERATOR(pg_catalog.=) t.org_id
 CROSS JOIN LATERAL @extschema@._token_usage(t.id) AS u
@@ -395,7 +453,7 @@ SELECT o.id, o.name, o.influx_id, o.created_at
 FROM @extschema@.orgs AS o;
 
 COMMENT ON VIEW @extschema@.token_list IS
-'Every token: organization, description, status as a check sees it (active, inactive or expired), labels, permissions, expiry, parent, usage counters (NULL unless preloaded), InfluxDB id, rotation grace. Never a secret or digest.';
+'Every token: organization, description, status as a check sees it (active, inactive or expired), labels, permissions, expiry, parent, usage counters (NULL unless preloaded), InfluxDB id, rotation grace, InfluxDB user. Never a secret or digest.';
 COMMENT ON VIEW @extschema@.bucket_list IS
 'Every bucket with its organization and InfluxDB id.';
 COMMENT ON VIEW @extschema@.org_list IS
@@ -870,8 +928,9 @@ BEGIN
     WHERE t.id = set_token_permissions.id;
     grants := @extschema@._resolve_permissions(token_org.id, token_org.name, permissions);
     DELETE FROM @extschema@.permissions AS p WHERE p.token_id = set_token_permissions.id;
-    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id)
-    SELECT set_token_permissions.id, g.action, g.resource_type, g.bucket_id FROM unnest(grants) AS g;
+    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id, resource_id, any_org)
+    SELECT set_token_permissions.id, g.action, g.resource_type, g.bucket_id, g.resource_id, g.any_org
+    FROM unnest(grants) AS g;
     UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = set_token_permissions.id;
     RETURN @extschema@._recheck_at_commit(locked_id);
 END
@@ -1103,21 +1162,53 @@ COMMENT ON FUNCTION @extschema@.usage_stats() IS
 -- Migration from InfluxDB.
 ------------------------------------------------------------------------------
 
--- An InfluxDB ID (16 hex digits) or NULL; anything else is an error.
+-- An InfluxDB ID (16 hex digits, not all zero, as InfluxDB's ID.Valid) or
+-- NULL; anything else is an error.
 CREATE FUNCTION @extschema@._influx_id(value text, what text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF value IS NULL OR value ~ '^[0-9a-f]{16}$' THEN
+    IF value IS NULL OR (value ~ '^[0-9a-f]{16}$' AND value <> '0000000000000000') THEN
         RETURN value;
     END IF;
     RAISE EXCEPTION 'invalid InfluxDB % ID "%"', what, @extschema@._for_message(value)
         USING ERRCODE = 'invalid_parameter_value',
-              HINT = 'InfluxDB IDs are 16 lower-case hexadecimal digits.';
+              HINT = 'InfluxDB IDs are 16 lower-case hexadecimal digits, not all zero.';
 END
 $$;
+
+-- Does a token with this secret (plaintext or hashed) exist already?
+CREATE FUNCTION @extschema@._import_digest_taken(token text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens__import_digest_taken'
+LANGUAGE C VOLATILE;
+
+-- InfluxDB's fields of a permission string (src/import.c).
+CREATE FUNCTION @extschema@._permission_parts(permission text,
+    OUT action text, OUT resource_type text, OUT org_id text, OUT id text, OUT bucket text)
+AS 'MODULE_PATHNAME', 'influx_tokens__permission_parts'
+LANGUAGE C IMMUTABLE;
+
+-- Our id of the organization or bucket with an InfluxDB ID: the one an
+-- import kept, or else ours as written by export_tokens; NULL if none.
+CREATE FUNCTION @extschema@._org_by_influx_id(influx_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__org_by_influx_id'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION @extschema@._bucket_by_influx_id(influx_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__bucket_by_influx_id'
+LANGUAGE C VOLATILE;
+
+-- Raises a caught error again, prefixed by the import entry it is about.
+CREATE FUNCTION @extschema@._raise_for_entry(entry text, sqlstate text, message text,
+                                             detail text, hint text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'influx_tokens__raise_for_entry'
+LANGUAGE C VOLATILE;
 
 /*
  * Imports an existing token (by plaintext, or by InfluxDB 2.9's hashed form)
@@ -1136,131 +1227,265 @@ LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 /*
- * Imports what `influx auth list --json` prints: an array of authorizations
- * ({id, token, status, description, orgID, org, permissions: [{action,
- * resource: {type, id, orgID, name, org}}]}), with the token in plaintext or
- * hashed.  Organizations and buckets are found by InfluxDB ID (kept on them
- * once imported), by the names given in org_names / bucket_names (objects
- * mapping InfluxDB IDs to names), or by the names in the export; with
- * create_missing they are created.  A permission without an organization
- * (InfluxDB's "every organization") is imported for the token's own
- * organization only: narrower, never wider.  All or nothing; returns how
- * many tokens it imported.
+ * One authorization of an import (import_influxdb2 below), in either shape:
+ * InfluxDB's REST object ({orgID, permissions: [{action, resource: {type,
+ * orgID?, id?, name?}}]}) or influx CLI's ({userName, userID, permissions:
+ * [strings]}, no orgID).  Every permission keeps exactly its meaning
+ * (resolve_grants in src/manage.c decides it, as for every other caller) or
+ * the authorization is refused.  Returns the new token's id.
  */
-CREATE FUNCTION @extschema@.import_influxdb2(
-    authorizations jsonb,
-    org_names jsonb DEFAULT '{}',
-    bucket_names jsonb DEFAULT '{}',
-    create_missing boolean DEFAULT false)
+CREATE FUNCTION @extschema@._import_authorization(
+    auth jsonb,
+    org_names jsonb,
+    bucket_names jsonb,
+    create_missing boolean,
+    default_org text)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    auth jsonb;
+    grants jsonb := '[]';
     grant_ jsonb;
+    parts record;
+    resource jsonb;
+    org_ids text[];
     org_influx_id text;
     org_name text;
     org_row record;
     bucket_influx_id text;
     bucket_name text;
-    bucket_row record;
-    permission_list text[];
+    bucket_id bigint;
+    permission_list text[] := '{}';
+    permission text;
     new_id bigint;
+BEGIN
+    IF jsonb_typeof(auth) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'an authorization must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(COALESCE(auth->'permissions', '[]')) <> 'array' THEN
+        RAISE EXCEPTION 'permissions must be a JSON array' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- Every permission as InfluxDB's object, whichever shape it came in.
+    FOR grant_ IN SELECT value FROM jsonb_array_elements(COALESCE(auth->'permissions', '[]')) LOOP
+        IF jsonb_typeof(grant_) = 'string' THEN
+            parts := @extschema@._permission_parts(grant_#>>'{}');
+            IF parts.bucket IS NOT NULL THEN
+                RAISE EXCEPTION 'permission "%" names a bucket by name', @extschema@._for_message(grant_#>>'{}')
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'influx CLI writes buckets by ID: orgs/<org ID>/buckets/<bucket ID>.';
+            END IF;
+            grant_ := jsonb_build_object('action', parts.action,
+                'resource', jsonb_strip_nulls(jsonb_build_object(
+                    'type', parts.resource_type, 'orgID', parts.org_id, 'id', parts.id)),
+                'string', grant_#>>'{}');
+        ELSIF jsonb_typeof(grant_) <> 'object' OR jsonb_typeof(grant_->'resource') IS DISTINCT FROM 'object'
+              OR jsonb_typeof(grant_->'action') IS DISTINCT FROM 'string'
+              OR jsonb_typeof(grant_->'resource'->'type') IS DISTINCT FROM 'string' THEN
+            RAISE EXCEPTION 'a permission must be a string or {"action": ..., "resource": {"type": ...}}'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        grants := grants || jsonb_build_array(grant_);
+    END LOOP;
+
+    -- The organization: the REST object's orgID; for influx CLI's shape, the
+    -- one its permissions name (orgs/<org>/..., else /orgs/<org>); else the
+    -- default_org argument (an operator token names none).
+    org_influx_id := @extschema@._influx_id(auth->>'orgID', 'organization');
+    IF org_influx_id IS NULL THEN
+        SELECT array_agg(DISTINCT g->'resource'->>'orgID') INTO org_ids
+        FROM jsonb_array_elements(grants) AS g WHERE g->'resource' ? 'orgID';
+        IF org_ids IS NULL THEN
+            SELECT array_agg(DISTINCT g->'resource'->>'id') INTO org_ids
+            FROM jsonb_array_elements(grants) AS g
+            WHERE g->'resource'->>'type' = 'orgs' AND g->'resource' ? 'id';
+        END IF;
+        IF cardinality(org_ids) > 1 THEN
+            RAISE EXCEPTION 'the permissions name more than one organization'
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'InfluxDB''s Authorization.Valid refuses a permission for another organization.';
+        END IF;
+        org_influx_id := @extschema@._influx_id(org_ids[1], 'organization');
+    END IF;
+
+    IF org_influx_id IS NULL THEN
+        IF default_org IS NULL THEN
+            RAISE EXCEPTION 'the authorization names no organization'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give the organization its tokens belong to: org => ''<name>''.';
+        END IF;
+        org_name := default_org;
+        SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
+    ELSE
+        org_name := COALESCE(org_names->>org_influx_id, auth->>'org');
+        SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o
+        WHERE o.id = @extschema@._org_by_influx_id(org_influx_id)
+           OR (o.influx_id IS NULL AND o.name = org_name)
+        ORDER BY o.influx_id NULLS LAST, o.name = org_name DESC LIMIT 1;
+    END IF;
+    IF NOT FOUND THEN
+        IF NOT create_missing OR org_name IS NULL THEN
+            RAISE EXCEPTION 'organization % does not exist',
+                COALESCE('"' || @extschema@._for_message(org_name) || '"', org_influx_id)
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'Create it, map its ID in org_names, or pass create_missing => true.';
+        END IF;
+        PERFORM @extschema@.create_org(org_name);
+        SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
+    END IF;
+    IF org_influx_id IS NOT NULL AND org_row.influx_id IS NULL
+       AND @extschema@._org_by_influx_id(org_influx_id) IS DISTINCT FROM org_row.id THEN
+        UPDATE @extschema@.orgs AS o SET influx_id = org_influx_id WHERE o.id = org_row.id;
+    END IF;
+
+    -- The permissions as strings resolve_grants decides, buckets found or
+    -- created first.
+    FOR grant_ IN SELECT value FROM jsonb_array_elements(grants) LOOP
+        resource := grant_->'resource';
+        IF resource->>'orgID' IS DISTINCT FROM org_influx_id AND resource ? 'orgID' THEN
+            RAISE EXCEPTION 'permission "%" is not for the authorization''s organization %',
+                @extschema@._for_message(COALESCE(grant_->>'string',
+                    (grant_->>'action') || ':orgs/' || (resource->>'orgID') || '/' || (resource->>'type'))),
+                org_influx_id
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'InfluxDB''s Authorization.Valid refuses a permission for another organization.';
+        END IF;
+        IF resource->>'type' = 'buckets' AND resource ? 'id' THEN
+            bucket_influx_id := @extschema@._influx_id(resource->>'id', 'bucket');
+            bucket_id := @extschema@._bucket_by_influx_id(bucket_influx_id);
+            IF bucket_id IS NULL THEN
+                bucket_name := COALESCE(bucket_names->>bucket_influx_id, resource->>'name');
+                SELECT b.id INTO bucket_id FROM @extschema@.buckets AS b
+                WHERE b.org_id = org_row.id AND b.influx_id IS NULL AND b.name = bucket_name;
+                IF bucket_id IS NULL THEN
+                    IF NOT create_missing OR bucket_name IS NULL THEN
+                        RAISE EXCEPTION 'bucket % does not exist',
+                            COALESCE('"' || @extschema@._for_message(bucket_name) || '"', bucket_influx_id)
+                            USING ERRCODE = 'undefined_object',
+                                  HINT = 'Create it, map its ID in bucket_names, or pass create_missing => true.';
+                    END IF;
+                    bucket_id := @extschema@.create_bucket(org_row.name, bucket_name);
+                END IF;
+                UPDATE @extschema@.buckets AS b SET influx_id = bucket_influx_id WHERE b.id = bucket_id;
+            END IF;
+        END IF;
+        permission := (grant_->>'action') || ':' ||
+            CASE WHEN resource->>'type' IN ('*', '**') THEN ''
+                 WHEN resource ? 'orgID' THEN 'orgs/' || org_influx_id || '/'
+                 ELSE '/' END ||
+            (resource->>'type') || COALESCE('/' || (resource->>'id'), '');
+        permission_list := permission_list || permission;
+    END LOOP;
+
+    IF auth->>'status' IS NOT NULL AND auth->>'status' NOT IN ('active', 'inactive') THEN
+        RAISE EXCEPTION 'invalid status "%"', @extschema@._for_message(auth->>'status')
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'InfluxDB''s status is active or inactive.';
+    END IF;
+    new_id := @extschema@.import_token(org_row.name, auth->>'token', permission_list,
+                                       NULLIF(auth->>'description', ''),
+                                       ARRAY(SELECT jsonb_array_elements_text(COALESCE(auth->'labels', '[]'))),
+                                       (auth->>'expiresAt')::timestamptz);
+    UPDATE @extschema@.tokens AS t
+    SET influx_id = @extschema@._influx_id(auth->>'id', 'authorization'),
+        status = COALESCE(auth->>'status', 'active'),
+        influx_user_id = @extschema@._influx_id(NULLIF(auth->>'userID', ''), 'user'),
+        influx_user_name = NULLIF(COALESCE(auth->>'userName', auth->>'user'), '')
+    WHERE t.id = new_id;
+    RETURN new_id;
+END
+$$;
+
+/*
+ * Imports InfluxDB 2 authorizations in every shape a user has: what
+ * `influx auth list --json` or `influx auth create --json` prints (influx
+ * CLI 2.1 and later: {id, description, token, status, userName, userID,
+ * permissions: [strings]}), the body of GET /api/v2/authorizations, with or
+ * without its {"links", "authorizations"} wrapper, or one authorization.
+ * Tokens in plaintext or hashed ($influxdb2-sha256$).  Organizations and
+ * buckets are found by InfluxDB ID (kept on them once imported), by the
+ * names given in org_names / bucket_names (objects mapping InfluxDB IDs to
+ * names), or by the names in the export; with create_missing they are
+ * created.  An authorization whose permissions name no organization (the
+ * operator token in influx CLI's shape) belongs to org.  Each authorization
+ * keeps exactly its meaning or the import fails, naming the entry; with
+ * skip_existing, a token whose secret is already here is skipped (a re-run
+ * of a migration).  All or nothing; returns how many tokens it imported.
+ */
+CREATE FUNCTION @extschema@.import_influxdb2(
+    authorizations jsonb,
+    org_names jsonb DEFAULT '{}',
+    bucket_names jsonb DEFAULT '{}',
+    create_missing boolean DEFAULT false,
+    org text DEFAULT NULL,
+    skip_existing boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    entries jsonb := authorizations;
+    auth jsonb;
+    entry bigint := 0;
     imported bigint := 0;
+    error_state text;
+    error_message text;
+    error_detail text;
+    error_hint text;
 BEGIN
     IF authorizations IS NULL THEN
         RAISE EXCEPTION 'authorizations must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF create_missing IS NULL THEN
-        RAISE EXCEPTION 'create_missing must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    IF create_missing IS NULL OR skip_existing IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', CASE WHEN create_missing IS NULL THEN 'create_missing' ELSE 'skip_existing' END
+            USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF jsonb_typeof(authorizations) <> 'array' THEN
-        RAISE EXCEPTION 'authorizations must be a JSON array'
+    IF jsonb_typeof(authorizations) = 'object' THEN
+        entries := CASE WHEN authorizations ? 'authorizations' THEN authorizations->'authorizations'
+                        WHEN authorizations ? 'token' THEN jsonb_build_array(authorizations) END;
+    END IF;
+    IF jsonb_typeof(entries) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'authorizations must be a JSON array, an object with one ("authorizations"), or one authorization'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     org_names := COALESCE(org_names, '{}');
     bucket_names := COALESCE(bucket_names, '{}');
 
-    FOR auth IN SELECT value FROM jsonb_array_elements(authorizations) LOOP
-        -- The organization.
-        org_influx_id := @extschema@._influx_id(auth->>'orgID', 'organization');
-        org_name := COALESCE(org_names->>org_influx_id, auth->>'org');
-        SELECT o.id, o.name INTO org_row FROM @extschema@.orgs AS o
-        WHERE o.influx_id = org_influx_id OR (o.influx_id IS NULL AND o.name = org_name)
-        ORDER BY o.influx_id NULLS LAST LIMIT 1;
-        IF NOT FOUND THEN
-            IF NOT create_missing OR org_name IS NULL THEN
-                RAISE EXCEPTION 'organization % of an imported authorization does not exist',
-                    COALESCE('"' || @extschema@._for_message(org_name) || '"', org_influx_id)
-                    USING ERRCODE = 'undefined_object',
-                          HINT = 'Create it, map its ID in org_names, or pass create_missing => true.';
+    FOR auth IN SELECT value FROM jsonb_array_elements(entries) LOOP
+        entry := entry + 1;
+        BEGIN
+            IF skip_existing AND jsonb_typeof(auth->'token') = 'string'
+               AND @extschema@._import_digest_taken(auth->>'token') THEN
+                CONTINUE;
             END IF;
-            PERFORM @extschema@.create_org(org_name);
-            SELECT o.id, o.name INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
-        END IF;
-        UPDATE @extschema@.orgs AS o SET influx_id = org_influx_id
-        WHERE o.id = org_row.id AND o.influx_id IS NULL AND org_influx_id IS NOT NULL;
-
-        -- The permissions, in our language.
-        permission_list := '{}';
-        FOR grant_ IN SELECT value FROM jsonb_array_elements(COALESCE(auth->'permissions', '[]')) LOOP
-            IF grant_->'resource'->>'id' IS NOT NULL THEN
-                IF grant_->'resource'->>'type' IS DISTINCT FROM 'buckets' THEN
-                    RAISE EXCEPTION 'permission on one % cannot be imported', @extschema@._for_message(grant_->'resource'->>'type')
-                        USING ERRCODE = 'feature_not_supported',
-                              DETAIL = 'Only buckets can be granted one by one.';
-                END IF;
-                bucket_influx_id := @extschema@._influx_id(grant_->'resource'->>'id', 'bucket');
-                bucket_name := COALESCE(bucket_names->>bucket_influx_id, grant_->'resource'->>'name');
-                SELECT b.id, b.name INTO bucket_row FROM @extschema@.buckets AS b
-                WHERE b.org_id = org_row.id
-                  AND (b.influx_id = bucket_influx_id OR (b.influx_id IS NULL AND b.name = bucket_name))
-                ORDER BY b.influx_id NULLS LAST LIMIT 1;
-                IF NOT FOUND THEN
-                    IF NOT create_missing OR bucket_name IS NULL THEN
-                        RAISE EXCEPTION 'bucket % of an imported permission does not exist',
-                            COALESCE('"' || @extschema@._for_message(bucket_name) || '"', bucket_influx_id)
-                            USING ERRCODE = 'undefined_object',
-                                  HINT = 'Create it, map its ID in bucket_names, or pass create_missing => true.';
-                    END IF;
-                    PERFORM @extschema@.create_bucket(org_row.name, bucket_name);
-                    SELECT b.id, b.name INTO bucket_row FROM @extschema@.buckets AS b
-                    WHERE b.org_id = org_row.id AND b.name = bucket_name;
-                END IF;
-                UPDATE @extschema@.buckets AS b SET influx_id = bucket_influx_id
-                WHERE b.id = bucket_row.id AND b.influx_id IS NULL;
-                permission_list := permission_list || ((grant_->>'action') || ':buckets/' || bucket_row.name);
-            ELSE
-                IF grant_->'resource'->>'orgID' IS DISTINCT FROM NULL
-                   AND grant_->'resource'->>'orgID' IS DISTINCT FROM org_influx_id THEN
-                    RAISE EXCEPTION 'permission on another organization cannot be imported'
-                        USING ERRCODE = 'feature_not_supported';
-                END IF;
-                permission_list := permission_list || ((grant_->>'action') || ':' || (grant_->'resource'->>'type'));
-            END IF;
-        END LOOP;
-
-        new_id := @extschema@.import_token(org_row.name, auth->>'token', permission_list,
-                                           auth->>'description');
-        UPDATE @extschema@.tokens AS t
-        SET influx_id = @extschema@._influx_id(auth->>'id', 'authorization'),
-            status = CASE WHEN auth->>'status' = 'inactive' THEN 'inactive' ELSE 'active' END
-        WHERE t.id = new_id;
-        imported := imported + 1;
+            PERFORM @extschema@._import_authorization(auth, org_names, bucket_names,
+                                                      create_missing, org);
+            imported := imported + 1;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT,
+                                    error_detail = PG_EXCEPTION_DETAIL, error_hint = PG_EXCEPTION_HINT;
+            PERFORM @extschema@._raise_for_entry(
+                pg_catalog.format('authorization %s (InfluxDB ID %s, description %s)', entry,
+                    COALESCE(@extschema@._for_message(auth->>'id'), 'none'),
+                    COALESCE('"' || @extschema@._for_message(auth->>'description') || '"', 'none')),
+                error_state, error_message, error_detail, error_hint);
+        END;
     END LOOP;
     RETURN imported;
 END
 $$;
 
 /*
- * Every token (of one organization, or all) in the shape of
- * `influx auth list --json`, with the token in InfluxDB 2.9's hashed form:
- * never plaintext.  IDs are the InfluxDB IDs kept from an import, or ours
- * as 16 hex digits.  '*' and '**' grants are exported as resource types "*"
- * and "**", which only influx_tokens reads back.
+ * Every token (of one organization, or all) in InfluxDB's shape: with
+ * shape 'rest', the objects of GET /api/v2/authorizations; with 'cli', what
+ * `influx auth list --json` prints (permissions as strings, no orgID).  The
+ * token is in InfluxDB 2.9's hashed form, never plaintext.  IDs are the
+ * InfluxDB IDs kept from an import, or ours as 16 hex digits.  Beyond
+ * InfluxDB's fields: labels and expiresAt when set, which InfluxDB ignores
+ * and import_influxdb2 reads back.  '*' and '**' grants keep their names,
+ * which only influx_tokens reads back.
  */
-CREATE FUNCTION @extschema@.export_tokens(org text DEFAULT NULL)
+CREATE FUNCTION @extschema@.export_tokens(org text DEFAULT NULL, shape text DEFAULT 'rest')
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1268,32 +1493,53 @@ AS $$
 DECLARE
     target_org_id bigint;
 BEGIN
+    IF shape IS NULL OR shape NOT IN ('rest', 'cli') THEN
+        RAISE EXCEPTION 'invalid shape "%"', @extschema@._for_message(shape)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The shape is ''rest'' (GET /api/v2/authorizations) or ''cli'' (influx auth list --json).';
+    END IF;
     IF org IS NOT NULL THEN
         target_org_id := @extschema@._org_id(org);
     END IF;
     RETURN COALESCE((
-        SELECT jsonb_agg(jsonb_build_object(
-            'id', COALESCE(t.influx_id, lpad(to_hex(t.id), 16, '0')),
-            'token', '$influxdb2-sha256$' || translate(encode(t.digest, 'base64'), '+/', '-_'),
-            'status', t.status,
-            'description', COALESCE(t.description, ''),
-            'orgID', COALESCE(o.influx_id, lpad(to_hex(o.id), 16, '0')),
-            'org', o.name,
-            'createdAt', t.created_at,
-            'updatedAt', t.updated_at,
-            'permissions', COALESCE((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'action', p.action,
-                    'resource', jsonb_strip_nulls(jsonb_build_object(
-                        'type', p.resource_type,
-                        'orgID', CASE WHEN p.resource_type <> '**' THEN COALESCE(o.influx_id, lpad(to_hex(o.id), 16, '0')) END,
-                        'org', CASE WHEN p.resource_type <> '**' THEN o.name END,
-                        'id', COALESCE(b.influx_id, lpad(to_hex(b.id), 16, '0')),
-                        'name', b.name)))
-                    ORDER BY p.action, p.resource_type, b.name)
-                FROM @extschema@.permissions AS p
-                LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
-                WHERE p.token_id = t.id), '[]'))
+        SELECT jsonb_agg(jsonb_strip_nulls(
+            jsonb_build_object(
+                'id', @extschema@._influx_id_of(t.influx_id, t.id),
+                'token', '$influxdb2-sha256$' || translate(encode(t.digest, 'base64'), '+/', '-_'),
+                'status', t.status,
+                'description', COALESCE(t.description, ''),
+                'userID', t.influx_user_id,
+                CASE shape WHEN 'rest' THEN 'user' ELSE 'userName' END, t.influx_user_name,
+                'labels', NULLIF(ARRAY(SELECT l.label FROM @extschema@.token_labels AS l
+                                       WHERE l.token_id = t.id ORDER BY l.label), '{}'),
+                'expiresAt', t.expires_at)
+            || CASE shape WHEN 'cli' THEN jsonb_build_object(
+                'permissions', ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type,
+                                         p.any_org, b.name, @extschema@._influx_id_of(b.influx_id, b.id),
+                                         p.resource_id, @extschema@._influx_id_of(o.influx_id, o.id))
+                                     FROM @extschema@.permissions AS p
+                                     LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
+                                     WHERE p.token_id = t.id ORDER BY p.id))
+            ELSE jsonb_build_object(
+                'orgID', @extschema@._influx_id_of(o.influx_id, o.id),
+                'org', o.name,
+                'createdAt', t.created_at,
+                'updatedAt', t.updated_at,
+                'permissions', COALESCE((
+                    SELECT jsonb_agg(jsonb_build_object(
+                        'action', p.action,
+                        'resource', jsonb_strip_nulls(jsonb_build_object(
+                            'type', p.resource_type,
+                            'orgID', CASE WHEN NOT p.any_org AND p.resource_type <> '**'
+                                          THEN @extschema@._influx_id_of(o.influx_id, o.id) END,
+                            'org', CASE WHEN NOT p.any_org AND p.resource_type <> '**' THEN o.name END,
+                            'id', COALESCE(p.resource_id, @extschema@._influx_id_of(b.influx_id, b.id)),
+                            'name', b.name)))
+                        ORDER BY p.id)
+                    FROM @extschema@.permissions AS p
+                    LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
+                    WHERE p.token_id = t.id), '[]'))
+            END)
             ORDER BY t.id)
         FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
         WHERE target_org_id IS NULL OR t.org_id = target_org_id), '[]');
@@ -1310,7 +1556,9 @@ CREATE FUNCTION @extschema@.import_influxdb2(
     authorizations text,
     org_names jsonb DEFAULT '{}',
     bucket_names jsonb DEFAULT '{}',
-    create_missing boolean DEFAULT false)
+    create_missing boolean DEFAULT false,
+    org text DEFAULT NULL,
+    skip_existing boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1318,18 +1566,31 @@ AS $$
 BEGIN
     -- A simple expression, not a query: the document is in no plan.
     RETURN @extschema@.import_influxdb2(@extschema@._parse_json(authorizations),
-                                        org_names, bucket_names, create_missing);
+                                        org_names, bucket_names, create_missing,
+                                        org, skip_existing);
 END
 $$;
 
+/*
+ * Does a grant cover a request, by InfluxDB's rule (Permission.Matches)?
+ * Both in the permission language with resources by InfluxDB ID; reads no
+ * table, so PUBLIC may try the rule (src/sql_api.c).
+ */
+CREATE FUNCTION @extschema@.permission_matches(granted text, requested text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens_permission_matches'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 COMMENT ON FUNCTION @extschema@.import_token(text, text, text[], text, text[], timestamptz) IS
 'Imports an existing token (plaintext, or InfluxDB 2.9''s $influxdb2-sha256$ hash) so that checks accept it; returns its id.';
-COMMENT ON FUNCTION @extschema@.import_influxdb2(jsonb, jsonb, jsonb, boolean) IS
-'Imports InfluxDB 2 authorizations (influx auth list --json); all or nothing; returns how many.';
-COMMENT ON FUNCTION @extschema@.import_influxdb2(text, jsonb, jsonb, boolean) IS
+COMMENT ON FUNCTION @extschema@.import_influxdb2(jsonb, jsonb, jsonb, boolean, text, boolean) IS
+'Imports InfluxDB 2 authorizations (influx auth list --json, auth create --json, the REST body); each keeps its meaning or the import fails naming it; all or nothing; returns how many.';
+COMMENT ON FUNCTION @extschema@.import_influxdb2(text, jsonb, jsonb, boolean, text, boolean) IS
 'import_influxdb2 from the text of the export (pg_read_file); a malformed file is an error that quotes none of it.';
-COMMENT ON FUNCTION @extschema@.export_tokens(text) IS
-'Every token (of one organization, or all) in InfluxDB''s JSON shape, secrets hashed, never plaintext.';
+COMMENT ON FUNCTION @extschema@.export_tokens(text, text) IS
+'Every token (of one organization, or all) in InfluxDB''s JSON shape, REST objects or influx CLI''s, secrets hashed, never plaintext.';
+COMMENT ON FUNCTION @extschema@.permission_matches(text, text) IS
+'Does the granted permission cover the requested one, by InfluxDB''s rule (Permission.Matches)? Reads no table.';
 
 ------------------------------------------------------------------------------
 -- Checks (src/sql_api.c).  Never NULL; see README for the rules.
@@ -1492,5 +1753,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.current_token_allows(text),
     @extschema@.current_token_buckets(text),
     @extschema@.current_token_id(),
-    @extschema@.current_token_org()
+    @extschema@.current_token_org(),
+    @extschema@.permission_matches(text, text),
+    @extschema@._permission_text(text, text, boolean, text, text, text, text),
+    @extschema@._influx_id_of(text, bigint)
 TO PUBLIC;

@@ -84,7 +84,16 @@ parse_permission_sql(PG_FUNCTION_ARGS)
 	require_argument(fcinfo, 0, "permission");
 	permission_text = PG_GETARG_TEXT_PP(0);
 	parse_permission(VARDATA_ANY(permission_text),
-					 VARSIZE_ANY_EXHDR(permission_text), &permission);
+					 VARSIZE_ANY_EXHDR(permission_text), false, &permission);
+	/* 1.0's tables hold neither organizations nor IDs in grants. */
+	if (permission.scope != SCOPE_TOKEN_ORG || permission.influx_id != 0 ||
+		permission.resource_type == RESOURCE_INSTANCE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("permission \"%s\" needs version 1.2 of the extension",
+						value_for_message(VARDATA_ANY(permission_text),
+										  VARSIZE_ANY_EXHDR(permission_text))),
+				 errhint("ALTER EXTENSION influx_tokens UPDATE.")));
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");

@@ -50,6 +50,7 @@ typedef struct NameColumns
 	AttrNumber	id;
 	AttrNumber	scope;			/* buckets.org_id; InvalidAttrNumber for orgs */
 	AttrNumber	name;
+	AttrNumber	influx_id;		/* since 1.1 */
 } NameColumns;
 
 typedef struct GrantColumns
@@ -58,6 +59,8 @@ typedef struct GrantColumns
 	AttrNumber	action;
 	AttrNumber	resource_type;
 	AttrNumber	bucket_id;
+	AttrNumber	resource_id;	/* since 1.2 */
+	AttrNumber	any_org;		/* since 1.2 */
 } GrantColumns;
 
 typedef struct ExtensionRelations
@@ -72,6 +75,9 @@ typedef struct ExtensionRelations
 	Oid			tokens_previous_digest_index;	/* InvalidOid before 1.1 */
 	Oid			buckets;
 	Oid			buckets_name_index;
+	Oid			buckets_id_index;
+	Oid			orgs_influx_id_index;	/* InvalidOid before 1.1 */
+	Oid			buckets_influx_id_index;	/* InvalidOid before 1.1 */
 	Oid			permissions;
 	Oid			permissions_token_index;
 	TokenColumns token_columns;
@@ -139,15 +145,19 @@ resolve_columns(void)
 	relations.org_columns.id = column_of(relations.orgs, "id", false);
 	relations.org_columns.scope = InvalidAttrNumber;
 	relations.org_columns.name = column_of(relations.orgs, "name", false);
+	relations.org_columns.influx_id = column_of(relations.orgs, "influx_id", true);
 
 	relations.bucket_columns.id = column_of(relations.buckets, "id", false);
 	relations.bucket_columns.scope = column_of(relations.buckets, "org_id", false);
 	relations.bucket_columns.name = column_of(relations.buckets, "name", false);
+	relations.bucket_columns.influx_id = column_of(relations.buckets, "influx_id", true);
 
 	g->token_id = column_of(relations.permissions, "token_id", false);
 	g->action = column_of(relations.permissions, "action", false);
 	g->resource_type = column_of(relations.permissions, "resource_type", false);
 	g->bucket_id = column_of(relations.permissions, "bucket_id", false);
+	g->resource_id = column_of(relations.permissions, "resource_id", true);
+	g->any_org = column_of(relations.permissions, "any_org", true);
 }
 
 /*
@@ -181,6 +191,9 @@ resolve_relations(void)
 	relations.buckets = relation_in_schema(namespace_oid, "buckets");
 	relations.buckets_name_index =
 		relation_in_schema(namespace_oid, "buckets_org_name_key");
+	relations.buckets_id_index = relation_in_schema(namespace_oid, "buckets_pkey");
+	relations.orgs_influx_id_index = get_relname_relid("orgs_influx_id_key", namespace_oid);
+	relations.buckets_influx_id_index = get_relname_relid("buckets_influx_id_key", namespace_oid);
 	relations.permissions = relation_in_schema(namespace_oid, "permissions");
 	relations.permissions_token_index =
 		relation_in_schema(namespace_oid, "permissions_key");
@@ -261,18 +274,44 @@ load_grants(int64 token_id, Snapshot snapshot, int *ngrants)
 		Datum		action = heap_getattr(tuple, columns->action, desc, &isnull);
 		Datum		type = heap_getattr(tuple, columns->resource_type, desc, &isnull);
 		Datum		bucket = heap_getattr(tuple, columns->bucket_id, desc, &isnull);
+		bool		bucket_isnull = isnull;
 		text	   *action_text = DatumGetTextPP(action);
 		text	   *type_text = DatumGetTextPP(type);
+		PermissionAction grant_action;
+		ResourceType grant_type;
 		TokenGrant	grant;
 
 		if (!parse_action(VARDATA_ANY(action_text), VARSIZE_ANY_EXHDR(action_text),
-						  &grant.action))
+						  &grant_action))
 			continue;
-		grant.resource_type = resource_type_from_name(VARDATA_ANY(type_text),
-													  VARSIZE_ANY_EXHDR(type_text));
-		if (grant.resource_type == RESOURCE_TYPE_UNKNOWN)
+		grant_type = resource_type_from_name(VARDATA_ANY(type_text),
+											 VARSIZE_ANY_EXHDR(type_text));
+		/* No function grants "instance"; a row from elsewhere never widens. */
+		if (grant_type == RESOURCE_TYPE_UNKNOWN || grant_type == RESOURCE_INSTANCE)
 			continue;
-		grant.bucket_id = isnull ? 0 : DatumGetInt64(bucket);
+		grant.action = (uint8) grant_action;
+		grant.resource_type = (int16) grant_type;
+		grant.resource_id = bucket_isnull ? 0 : DatumGetInt64(bucket);
+		grant.any_org = false;
+		if (columns->resource_id != InvalidAttrNumber)
+		{
+			Datum		any_org = heap_getattr(tuple, columns->any_org, desc, &isnull);
+			Datum		resource;
+
+			grant.any_org = !isnull && DatumGetBool(any_org);
+			resource = heap_getattr(tuple, columns->resource_id, desc, &isnull);
+			if (!isnull)
+			{
+				text	   *id_text = DatumGetTextPP(resource);
+				uint64		influx_id;
+
+				/* The table's CHECK keeps it valid; anything else allows nothing. */
+				if (!parse_influx_id(VARDATA_ANY(id_text), VARSIZE_ANY_EXHDR(id_text),
+									 &influx_id))
+					continue;
+				grant.resource_id = (int64) influx_id;
+			}
+		}
 
 		if (*ngrants == capacity)
 		{
@@ -582,4 +621,143 @@ lookup_buckets_of_org(int64 org_id, void (*found) (int64 id, text *name, void *a
 	systable_endscan(scan);
 	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
+}
+
+/*
+ * An organization's or a bucket's InfluxDB ID is the one an import kept
+ * (influx_id), or else our id written as one (what export_tokens writes):
+ * so an exported permission means the same thing when imported again.
+ */
+
+/*
+ * lookup_by_influx_id returns the id of the row of orgs or buckets
+ * (columns) with this InfluxDB ID, through the influx_id index or else the
+ * primary key index (a row without influx_id); 0 if there is none.  For
+ * buckets, *scope is set to the bucket's organization.
+ */
+static int64
+lookup_by_influx_id(Oid relid, Oid influx_index, Oid id_index, const NameColumns *columns,
+					uint64 influx_id, int64 *scope)
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	int64		id = 0;
+	char		digits[INFLUX_ID_LENGTH + 1];
+	int			pass;
+
+	snapshot = latest_snapshot();
+	rel = table_open(relid, AccessShareLock);
+	format_influx_id(influx_id, digits);
+	for (pass = 0; pass < 2 && id == 0; pass++)
+	{
+		bool		by_influx_id = (pass == 0);
+
+		if (by_influx_id && !OidIsValid(influx_index))
+			continue;
+		if (by_influx_id)
+			ScanKeyEntryInitialize(&key, 0, columns->influx_id, BTEqualStrategyNumber,
+								   InvalidOid, DEFAULT_COLLATION_OID, F_TEXTEQ,
+								   CStringGetTextDatum(digits));
+		else
+			ScanKeyInit(&key, columns->id, BTEqualStrategyNumber, F_INT8EQ,
+						Int64GetDatum((int64) influx_id));
+		scan = systable_beginscan(rel, by_influx_id ? influx_index : id_index, true,
+								  snapshot, 1, &key);
+		tuple = systable_getnext(scan);
+		if (HeapTupleIsValid(tuple))
+		{
+			TupleDesc	desc = RelationGetDescr(rel);
+			bool		isnull = true;
+
+			if (!by_influx_id && columns->influx_id != InvalidAttrNumber)
+				(void) heap_getattr(tuple, columns->influx_id, desc, &isnull);
+			/* By our id only when it has no InfluxDB ID of its own. */
+			if (by_influx_id || isnull)
+			{
+				id = DatumGetInt64(heap_getattr(tuple, columns->id, desc, &isnull));
+				if (scope != NULL)
+					*scope = DatumGetInt64(heap_getattr(tuple, columns->scope, desc, &isnull));
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return id;
+}
+
+/*
+ * lookup_org_by_influx_id returns the id of the organization with this
+ * InfluxDB ID, or 0.
+ */
+int64
+lookup_org_by_influx_id(uint64 influx_id)
+{
+	resolve_relations();
+	return lookup_by_influx_id(relations.orgs, relations.orgs_influx_id_index,
+							   relations.orgs_id_index, &relations.org_columns, influx_id, NULL);
+}
+
+/*
+ * lookup_bucket_by_influx_id returns the id of the bucket with this
+ * InfluxDB ID and sets *org_id to its organization's, or returns 0.
+ */
+int64
+lookup_bucket_by_influx_id(uint64 influx_id, int64 *org_id)
+{
+	int64		id;
+
+	resolve_relations();
+	*org_id = 0;
+	id = lookup_by_influx_id(relations.buckets, relations.buckets_influx_id_index,
+							 relations.buckets_id_index, &relations.bucket_columns, influx_id,
+							 org_id);
+	return id;
+}
+
+/*
+ * lookup_org_influx_id returns the InfluxDB ID of an organization (0 if
+ * there is no such organization).
+ */
+uint64
+lookup_org_influx_id(int64 org_id)
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	uint64		influx_id = 0;
+
+	resolve_relations();
+	snapshot = latest_snapshot();
+	rel = table_open(relations.orgs, AccessShareLock);
+	ScanKeyInit(&key, relations.org_columns.id, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org_id));
+	scan = systable_beginscan(rel, relations.orgs_id_index, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull = true;
+		Datum		value = 0;
+
+		influx_id = (uint64) org_id;
+		if (relations.org_columns.influx_id != InvalidAttrNumber)
+			value = heap_getattr(tuple, relations.org_columns.influx_id,
+								 RelationGetDescr(rel), &isnull);
+		if (!isnull)
+		{
+			text	   *digits = DatumGetTextPP(value);
+
+			if (!parse_influx_id(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits), &influx_id))
+				influx_id = 0;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return influx_id;
 }

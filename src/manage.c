@@ -391,14 +391,84 @@ static bool
 same_grant(const TokenGrant *a, const TokenGrant *b)
 {
 	return a->action == b->action && a->resource_type == b->resource_type &&
-		a->bucket_id == b->bucket_id;
+		a->resource_id == b->resource_id && a->any_org == b->any_org;
+}
+
+/*
+ * bucket_by_influx_id returns our id of the bucket with an InfluxDB ID that
+ * a permission names, or raises the error; with an organization (our id,
+ * not 0), the bucket must be in it.
+ */
+static int64
+bucket_by_influx_id(text *permission, uint64 influx_id, int64 org_id)
+{
+	int64		bucket_org_id;
+	int64		id = lookup_bucket_by_influx_id(influx_id, &bucket_org_id);
+	char		digits[INFLUX_ID_LENGTH + 1];
+
+	format_influx_id(influx_id, digits);
+	if (id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bucket %s of permission \"%s\" does not exist", digits,
+						value_for_message(VARDATA_ANY(permission), VARSIZE_ANY_EXHDR(permission))),
+				 errhint("A bucket is found by the InfluxDB ID an import kept, or by the ID export_tokens wrote for it (bucket_list shows both).")));
+	if (org_id != 0 && bucket_org_id != org_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bucket %s of permission \"%s\" is not in the token's organization", digits,
+						value_for_message(VARDATA_ANY(permission), VARSIZE_ANY_EXHDR(permission)))));
+	return id;
+}
+
+/*
+ * grant_of turns a parsed permission into the grant a token of the
+ * organization org_id would hold, or raises the error.  InfluxDB's rules
+ * (Authorization.Valid, the API): a permission naming an organization must
+ * name the token's own, and "instance" is never granted.
+ */
+static TokenGrant
+grant_of(int64 org_id, const char *org_name, text *permission_text,
+		 const ParsedPermission *parsed)
+{
+	TokenGrant	grant;
+
+	if (parsed->resource_type == RESOURCE_INSTANCE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission \"%s\" cannot be granted",
+						value_for_message(VARDATA_ANY(permission_text),
+										  VARSIZE_ANY_EXHDR(permission_text))),
+				 errdetail("No token holds \"instance\": as in InfluxDB, whose API refuses to create one."),
+				 errhint("\"**\" is every resource of every organization.")));
+	if (parsed->scope == SCOPE_INFLUX_ORG && parsed->org_influx_id != lookup_org_influx_id(org_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("permission \"%s\" is not for the token's organization",
+						value_for_message(VARDATA_ANY(permission_text),
+										  VARSIZE_ANY_EXHDR(permission_text))),
+				 errdetail("A permission may name only the organization of its token, as InfluxDB's Authorization.Valid requires.")));
+
+	grant.action = (uint8) parsed->action;
+	grant.resource_type = (int16) parsed->resource_type;
+	/* The wildcards have one meaning each, however written. */
+	grant.any_org = parsed->scope == SCOPE_NO_ORG && parsed->resource_type >= 0;
+	if (parsed->bucket_name != NULL)
+		grant.resource_id = bucket_id_of(org_id, org_name, parsed->bucket_name,
+										 parsed->bucket_name_length);
+	else if (parsed->influx_id != 0 && parsed->resource_type == RESOURCE_BUCKETS)
+		grant.resource_id = bucket_by_influx_id(permission_text, parsed->influx_id,
+												grant.any_org ? 0 : org_id);
+	else
+		grant.resource_id = (int64) parsed->influx_id;
+	return grant;
 }
 
 /*
  * resolve_grants returns the grants a permission array stands for, bucket
- * names resolved to ids in the organization once, duplicates removed, each
- * with the string it came from (for messages).  org_name only words
- * messages (NULL: "the token's organization").
+ * names and IDs resolved once, duplicates removed, each with the string it
+ * came from (for messages).  org_name only words messages (NULL: "the
+ * token's organization").
  */
 ResolvedGrants
 resolve_grants(int64 org_id, const char *org_name, ArrayType *permissions)
@@ -421,18 +491,14 @@ resolve_grants(int64 org_id, const char *org_name, ArrayType *permissions)
 	{
 		text	   *permission_text = DatumGetTextPP(elements[i]);
 		ParsedPermission parsed;
-		TokenGrant *grant = &result.grants[result.count];
 		int			j;
 		bool		duplicate = false;
 
 		parse_permission(VARDATA_ANY(permission_text), VARSIZE_ANY_EXHDR(permission_text),
-						 &parsed);
-		grant->action = parsed.action;
-		grant->resource_type = parsed.resource_type;
-		grant->bucket_id = parsed.bucket_name == NULL ? 0 :
-			bucket_id_of(org_id, org_name, parsed.bucket_name, parsed.bucket_name_length);
+						 false, &parsed);
+		result.grants[result.count] = grant_of(org_id, org_name, permission_text, &parsed);
 		for (j = 0; j < result.count && !duplicate; j++)
-			duplicate = same_grant(&result.grants[j], grant);
+			duplicate = same_grant(&result.grants[j], &result.grants[result.count]);
 		if (!duplicate)
 			result.permissions[result.count++] = permission_text;
 	}
@@ -441,7 +507,8 @@ resolve_grants(int64 org_id, const char *org_name, ArrayType *permissions)
 
 /*
  * _resolve_permissions(org_id, org, permissions): resolve_grants, as
- * resolved_grant[] (action, resource_type, bucket_id, permission).
+ * resolved_grant[] (action, resource_type, bucket_id, permission,
+ * resource_id, any_org).
  */
 Datum
 influx_tokens__resolve_permissions(PG_FUNCTION_ARGS)
@@ -464,14 +531,28 @@ influx_tokens__resolve_permissions(PG_FUNCTION_ARGS)
 	for (i = 0; i < resolved.count; i++)
 	{
 		const TokenGrant *grant = &resolved.grants[i];
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		bool		is_bucket = grant->resource_type == RESOURCE_BUCKETS;
+		char		digits[INFLUX_ID_LENGTH + 1];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 
+		/* The row type of 1.0 and 1.1 has no place for what 1.2 added. */
+		if (desc->natts < 6 && (grant->any_org || (!is_bucket && grant->resource_id != 0)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("permission \"%s\" needs version 1.2 of the extension",
+							value_for_message(VARDATA_ANY(resolved.permissions[i]),
+											  VARSIZE_ANY_EXHDR(resolved.permissions[i]))),
+					 errhint("ALTER EXTENSION influx_tokens UPDATE.")));
 		values[0] = CStringGetTextDatum(action_name(grant->action));
 		values[1] = CStringGetTextDatum(resource_type_name(grant->resource_type));
-		values[2] = Int64GetDatum(grant->bucket_id);
-		nulls[2] = (grant->bucket_id == 0);
+		values[2] = Int64GetDatum(grant->resource_id);
+		nulls[2] = !is_bucket || grant->resource_id == 0;
 		values[3] = PointerGetDatum(resolved.permissions[i]);
+		format_influx_id((uint64) grant->resource_id, digits);
+		values[4] = CStringGetTextDatum(digits);
+		nulls[4] = is_bucket || grant->resource_id == 0;
+		values[5] = BoolGetDatum(grant->any_org);
 		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(rows, resolved.count, row_type, -1, false, TYPALIGN_DOUBLE));

@@ -4,19 +4,31 @@
  *	  The permission language: "<action>:<resource>" strings, the resource
  *	  types InfluxDB 2 knows, and whether a token's grants cover a request.
  *
- * A permission is read or write on one of:
- *	  buckets				every bucket of the token's organization, also
- *							buckets created later;
+ * A permission is "<action>:<resource>", action read or write, and the
+ * resource one of (InfluxDB's model, {type, orgID?, id?}, in two spellings):
+ *	  <type>				every resource of the type in the token's
+ *							organization (buckets: also those created later);
  *	  buckets/<name>		one bucket, bound to the bucket itself (renaming it
  *							keeps the grant, dropping it removes the grant);
- *	  <type>				every resource of another type in the organization;
+ *	  <type>/<id>			one resource of another type, by InfluxDB ID;
+ *	  /<type>				every resource of the type in every organization
+ *							(InfluxDB's resource without an orgID);
+ *	  /<type>/<id>			one resource by InfluxDB ID, without an orgID;
+ *	  orgs/<org>/<type>[/<id>]
+ *							InfluxDB's own form with the organization's ID,
+ *							which must be the token's organization;
  *	  *						every resource of every type in the organization,
  *							also of types added in later versions (all-access);
  *	  **					every resource of every type in every organization
- *							(operator).
- * Write never implies read, and a grant on one type never covers another,
- * as in InfluxDB.  Wildcards are not stored as lists of types, so they do
- * not lose power when a type is added (InfluxDB issue #22401).
+ *							(operator), "instance" excepted.
+ * The slash forms are what influx CLI prints (api.Permission.String), so an
+ * export's strings are permissions as they stand.  Write never implies
+ * read, and a grant on one type never covers another, as in InfluxDB.
+ * Wildcards are not stored as lists of types, so they do not lose power
+ * when a type is added (InfluxDB issue #22401).  "instance" (InfluxDB: every
+ * resource of the action) parses, so that checks can ask for it and
+ * permission_matches can show InfluxDB's rule, but no token is ever granted
+ * it (manage.c refuses it, as InfluxDB's API does).
  *
  *-------------------------------------------------------------------------
  */
@@ -51,11 +63,12 @@ static const char *const resource_type_names[] = {
 	"annotations",
 	"remotes",
 	"replications",
-	"instance",
 };
 
 #define PERMISSION_FORM_HINT \
-	"A permission is <action>:<resource> with action read or write, e.g. \"write:buckets/metrics\", \"read:buckets\" or \"read:orgs\"."
+	"A permission is <action>:<resource> with action read or write, e.g. \"write:buckets/metrics\", \"read:buckets\", \"read:orgs\", \"read:/buckets\" or \"write:orgs/<org ID>/buckets/<bucket ID>\"."
+
+#define INFLUX_ID_HINT "InfluxDB IDs are 16 lower-case hexadecimal digits, not all zero."
 
 /*
  * text_equals compares a counted string with a C string.
@@ -64,6 +77,51 @@ static inline bool
 text_equals(const char *text, size_t length, const char *cstring)
 {
 	return strlen(cstring) == length && memcmp(text, cstring, length) == 0;
+}
+
+/*
+ * parse_influx_id reads an InfluxDB ID: exactly 16 lower-case hexadecimal
+ * digits, not all zero (influxdb's ID.Decode and ID.Valid).  False for
+ * anything else.
+ */
+bool
+parse_influx_id(const char *text, size_t length, uint64 *id)
+{
+	uint64		value = 0;
+	size_t		i;
+
+	if (length != INFLUX_ID_LENGTH)
+		return false;
+	for (i = 0; i < length; i++)
+	{
+		char		c = text[i];
+
+		if (c >= '0' && c <= '9')
+			value = (value << 4) | (uint64) (c - '0');
+		else if (c >= 'a' && c <= 'f')
+			value = (value << 4) | (uint64) (c - 'a' + 10);
+		else
+			return false;
+	}
+	*id = value;
+	return value != 0;
+}
+
+/*
+ * format_influx_id writes an InfluxDB ID as its 16 digits and a NUL.
+ */
+void
+format_influx_id(uint64 id, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	int			i;
+
+	for (i = INFLUX_ID_LENGTH - 1; i >= 0; i--)
+	{
+		out[i] = digits[id & 0xf];
+		id >>= 4;
+	}
+	out[INFLUX_ID_LENGTH] = '\0';
 }
 
 /*
@@ -111,6 +169,8 @@ resource_type_from_name(const char *name, size_t length)
 		return RESOURCE_ALL;
 	if (text_equals(name, length, "**"))
 		return RESOURCE_EVERYWHERE;
+	if (text_equals(name, length, "instance"))
+		return RESOURCE_INSTANCE;
 
 	for (i = 0; i < (int) lengthof(resource_type_names); i++)
 	{
@@ -139,31 +199,65 @@ resource_type_name(ResourceType type)
 		return "*";
 	if (type == RESOURCE_EVERYWHERE)
 		return "**";
+	if (type == RESOURCE_INSTANCE)
+		return "instance";
 	Assert(type >= 0 && type < (int) lengthof(resource_type_names));
 	return resource_type_names[type];
 }
 
 /*
+ * invalid_permission raises the error about a permission string; detail
+ * (may be NULL) says what is wrong.
+ */
+static void
+invalid_permission(const char *text, size_t length, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid permission \"%s\"", value_for_message(text, length)),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 errhint(PERMISSION_FORM_HINT)));
+}
+
+/*
+ * permission_id reads the InfluxDB ID of a permission, or raises the error.
+ */
+static uint64
+permission_id(const char *text, size_t length, const char *id, size_t id_length,
+			  const char *what)
+{
+	uint64		value;
+
+	if (!parse_influx_id(id, id_length, &value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s ID in permission \"%s\"", what,
+						value_for_message(text, length)),
+				 errhint(INFLUX_ID_HINT)));
+	return value;
+}
+
+/*
  * parse_permission parses a permission string into *permission, or raises
  * an error that quotes the string and says what is wrong with it.  The
- * bucket name, if any, points into text.
+ * bucket name, if any, points into text.  With ids_only, a bucket is named
+ * by its InfluxDB ID in every form (permission_matches, which reads no
+ * table).
  */
 void
-parse_permission(const char *text, size_t length, ParsedPermission *permission)
+parse_permission(const char *text, size_t length, bool ids_only,
+				 ParsedPermission *permission)
 {
 	const char *colon = memchr(text, ':', length);
 	const char *resource;
+	const char *end = text + length;
+	const char *type_start;
 	const char *slash;
-	size_t		resource_length;
 	size_t		type_length;
 
+	memset(permission, 0, sizeof(*permission));
 	if (colon == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid permission \"%s\"",
-						value_for_message(text, length)),
-				 errhint(PERMISSION_FORM_HINT)));
-
+		invalid_permission(text, length, NULL);
 	if (!parse_action(text, colon - text, &permission->action))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -171,15 +265,33 @@ parse_permission(const char *text, size_t length, ParsedPermission *permission)
 						value_for_message(text, length)),
 				 errhint(PERMISSION_FORM_HINT)));
 
+	/* Which spelling: "/<type>", "orgs/<org>/<type>" or ours. */
 	resource = colon + 1;
-	resource_length = length - (resource - text);
-	slash = memchr(resource, '/', resource_length);
-	type_length = slash ? (size_t) (slash - resource) : resource_length;
+	permission->scope = SCOPE_TOKEN_ORG;
+	type_start = resource;
+	if (resource < end && *resource == '/')
+	{
+		permission->scope = SCOPE_NO_ORG;
+		type_start = resource + 1;
+	}
+	else if ((size_t) (end - resource) > 5 && memcmp(resource, "orgs/", 5) == 0)
+	{
+		const char *org_start = resource + 5;
+		const char *org_end = memchr(org_start, '/', end - org_start);
 
-	permission->resource_type = resource_type_from_name(resource, type_length);
-	permission->bucket_name = NULL;
-	permission->bucket_name_length = 0;
+		/* "orgs/<id>" alone is the organization by ID, in our spelling. */
+		if (org_end != NULL)
+		{
+			permission->scope = SCOPE_INFLUX_ORG;
+			permission->org_influx_id = permission_id(text, length, org_start,
+													  org_end - org_start, "organization");
+			type_start = org_end + 1;
+		}
+	}
 
+	slash = memchr(type_start, '/', end - type_start);
+	type_length = slash ? (size_t) (slash - type_start) : (size_t) (end - type_start);
+	permission->resource_type = resource_type_from_name(type_start, type_length);
 	if (permission->resource_type == RESOURCE_TYPE_UNKNOWN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -187,71 +299,122 @@ parse_permission(const char *text, size_t length, ParsedPermission *permission)
 						value_for_message(text, length)),
 				 errhint("Resource types are InfluxDB 2's: buckets, orgs, authorizations, tasks, dashboards, labels, users and the like; * for all of them, ** for all of them in every organization.")));
 
+	if (permission->resource_type == RESOURCE_ALL && permission->scope == SCOPE_NO_ORG)
+		invalid_permission(text, length,
+						   "\"*\" is every type in the token's organization; \"**\" is every type in every organization.");
+	if (permission->resource_type == RESOURCE_EVERYWHERE && permission->scope == SCOPE_INFLUX_ORG)
+		invalid_permission(text, length,
+						   "\"**\" is every type in every organization, not in one.");
+
 	if (slash != NULL)
 	{
-		if (permission->resource_type != RESOURCE_BUCKETS)
+		const char *ref = slash + 1;
+		size_t		ref_length = end - ref;
+
+		if (permission->resource_type < 0)
+			invalid_permission(text, length,
+							   "\"*\", \"**\" and \"instance\" cannot be granted one resource at a time.");
+		if (ref_length == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid permission \"%s\"",
 							value_for_message(text, length)),
-					 errdetail("Only buckets can be granted one by one; other resource types are granted as a whole.")));
-		permission->bucket_name = slash + 1;
-		permission->bucket_name_length = resource_length - type_length - 1;
-		if (permission->bucket_name_length == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid permission \"%s\"",
-							value_for_message(text, length)),
-					 errdetail("The bucket name after \"buckets/\" is empty."),
-					 errhint("Write \"%s:buckets\" for every bucket of the organization.",
-							 action_name(permission->action))));
-		check_name("bucket", permission->bucket_name,
-				   permission->bucket_name_length);
+					 errdetail("The resource after \"%s/\" is empty.",
+							   resource_type_name(permission->resource_type)),
+					 errhint("Write \"%s:%s\" for every one of the organization.",
+							 action_name(permission->action),
+							 resource_type_name(permission->resource_type))));
+		if (permission->resource_type == RESOURCE_BUCKETS &&
+			permission->scope == SCOPE_TOKEN_ORG && !ids_only)
+		{
+			/* Our spelling names a bucket; a name may contain "/". */
+			check_name("bucket", ref, ref_length);
+			permission->bucket_name = ref;
+			permission->bucket_name_length = ref_length;
+		}
+		else
+			permission->influx_id =
+				permission_id(text, length, ref, ref_length,
+							  permission->resource_type == RESOURCE_BUCKETS ? "bucket" :
+							  permission->resource_type == RESOURCE_ORGS ? "organization" :
+							  "resource");
 	}
 }
 
 /*
- * grants_allow says whether any of a token's grants covers a request for
- * action on a resource type, or on one bucket when bucket_id is not 0, in
- * the token's own organization (same_org) or another one.
- * GRANT_ANY_BUCKET asks whether some grant of that action and type exists at
- * all, which lets a check skip resolving a bucket that nothing could cover.
+ * grant_covers says whether one grant covers a request.  grant_org_id is
+ * the organization of the grant's holder (the token's; for a grant that
+ * names none, InfluxDB's "without an orgID", it matters only to "*").
  *
- * InfluxDB's rule: action and type must be equal; a grant on the whole type
- * covers every request of that type in the organization; a grant on one
- * bucket covers only that bucket, never the whole type.  Beyond it: "*"
- * covers every request in the organization, including one for "*"; "**"
- * covers every request anywhere.  Only "**" reaches another organization.
+ * InfluxDB's Permission.Matches, in order: actions must be equal (write
+ * never implies read); "instance" covers every resource of the action;
+ * otherwise types must be equal; a grant on one resource (an ID) covers
+ * exactly the requests for that ID, in whatever organization; a grant on a
+ * type without an organization covers every request of the type; a grant
+ * on a type in an organization covers the requests in that organization,
+ * never one that names none.  Beyond InfluxDB: "*" covers every request in
+ * the holder's organization, "*" itself included; "**" covers every request
+ * anywhere but "instance".  REQUEST_ANY_ID asks whether some grant could
+ * cover a request for one resource of the type: a check then resolves a
+ * bucket only when something could cover it.
+ */
+static bool
+grant_covers(const TokenGrant *grant, int64 grant_org_id, const ResourceRequest *request)
+{
+	if (grant->action != request->action)
+		return false;
+	switch (grant->resource_type)
+	{
+		case RESOURCE_INSTANCE:
+			return true;
+		case RESOURCE_EVERYWHERE:
+			return request->type != RESOURCE_INSTANCE;
+		case RESOURCE_ALL:
+			return request->org_id == grant_org_id &&
+				request->type != RESOURCE_EVERYWHERE && request->type != RESOURCE_INSTANCE;
+		default:
+			break;
+	}
+	if (grant->resource_type != request->type)
+		return false;
+	if (grant->resource_id != 0)
+		return request->id == REQUEST_ANY_ID || grant->resource_id == request->id;
+	if (grant->any_org)
+		return true;
+	return request->org_id != 0 && request->org_id == grant_org_id;
+}
+
+/*
+ * grants_allow says whether any of a token's grants covers the request;
+ * grant_org_id is the token's organization.
  */
 bool
-grants_allow(const TokenGrant *grants, int ngrants,
-			 PermissionAction action, ResourceType type, int64 bucket_id,
-			 bool same_org)
+grants_allow(const TokenGrant *grants, int ngrants, int64 grant_org_id,
+			 const ResourceRequest *request)
 {
 	int			i;
 
 	for (i = 0; i < ngrants; i++)
 	{
-		const TokenGrant *grant = &grants[i];
-
-		if (grant->action != action)
-			continue;
-		if (grant->resource_type == RESOURCE_EVERYWHERE)
-			return true;
-		if (!same_org)
-			continue;
-		if (grant->resource_type == RESOURCE_ALL)
-		{
-			if (type != RESOURCE_EVERYWHERE)
-				return true;
-			continue;
-		}
-		if (grant->resource_type != type)
-			continue;
-		if (grant->bucket_id == 0 || bucket_id == GRANT_ANY_BUCKET)
-			return true;
-		if (bucket_id != 0 && grant->bucket_id == bucket_id)
+		if (grant_covers(&grants[i], grant_org_id, request))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * grant_as_request is the request a grant stands for: what a token must
+ * hold to give the grant to another (delegation), in the organization
+ * org_id of the token that would hold it.
+ */
+ResourceRequest
+grant_as_request(const TokenGrant *grant, int64 org_id)
+{
+	ResourceRequest request;
+
+	request.action = grant->action;
+	request.type = grant->resource_type;
+	request.org_id = grant->any_org ? 0 : org_id;
+	request.id = grant->resource_id;
+	return request;
 }

@@ -28,6 +28,7 @@ PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(influx_tokens_token_check);
 PG_FUNCTION_INFO_V1(influx_tokens_token_allows);
+PG_FUNCTION_INFO_V1(influx_tokens_permission_matches);
 PG_FUNCTION_INFO_V1(influx_tokens__invalidate_cache);
 PG_FUNCTION_INFO_V1(influx_tokens_cache_stats);
 
@@ -79,6 +80,7 @@ influx_tokens_token_check(PG_FUNCTION_ARGS)
 	text	   *token;
 	text	   *org = NULL;
 	text	   *bucket;
+	ParsedPermission question;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(bucket_argno) ||
 		(org_argno >= 0 && PG_ARGISNULL(org_argno)))
@@ -88,10 +90,9 @@ influx_tokens_token_check(PG_FUNCTION_ARGS)
 	if (org_argno >= 0)
 		org = PG_GETARG_TEXT_PP(org_argno);
 
-	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
-								 action, RESOURCE_BUCKETS,
-								 org ? VARDATA_ANY(org) : NULL, org ? VARSIZE_ANY_EXHDR(org) : 0,
-								 VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket)));
+	question = bucket_question(action, VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket));
+	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &question,
+								 org ? VARDATA_ANY(org) : NULL, org ? VARSIZE_ANY_EXHDR(org) : 0));
 }
 
 /*
@@ -109,17 +110,57 @@ influx_tokens_token_allows(PG_FUNCTION_ARGS)
 	require_argument(fcinfo, 1, "permission");
 	permission_text = PG_GETARG_TEXT_PP(1);
 	parse_permission(VARDATA_ANY(permission_text),
-					 VARSIZE_ANY_EXHDR(permission_text), &permission);
+					 VARSIZE_ANY_EXHDR(permission_text), false, &permission);
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
 	token = PG_GETARG_TEXT_PP(0);
 
-	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
-								 permission.action, permission.resource_type,
-								 NULL, 0,
-								 permission.bucket_name,
-								 permission.bucket_name_length));
+	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &permission,
+								 NULL, 0));
+}
+
+/*
+ * permission_matches(granted, requested): does a grant cover a request, by
+ * InfluxDB's rule (Permission.Matches, permission.c), reading no table?
+ * Both are permission strings with every resource named by InfluxDB ID
+ * (buckets too); the forms without "orgs/<org>/" or "/" are in one
+ * organization shared by both.  For trying the rule, and for tests ported
+ * from InfluxDB's.  Never NULL for two permissions.
+ */
+Datum
+influx_tokens_permission_matches(PG_FUNCTION_ARGS)
+{
+	/* Our spelling's "the token's organization": no InfluxDB ID is 0. */
+	const int64 shared_org = -1;
+	text	   *granted_text;
+	text	   *requested_text;
+	ParsedPermission granted;
+	ParsedPermission requested;
+	TokenGrant	grant;
+	ResourceRequest request;
+	int64		grant_org;
+
+	require_argument(fcinfo, 0, "granted permission");
+	require_argument(fcinfo, 1, "requested permission");
+	granted_text = PG_GETARG_TEXT_PP(0);
+	requested_text = PG_GETARG_TEXT_PP(1);
+	parse_permission(VARDATA_ANY(granted_text), VARSIZE_ANY_EXHDR(granted_text), true, &granted);
+	parse_permission(VARDATA_ANY(requested_text), VARSIZE_ANY_EXHDR(requested_text), true,
+					 &requested);
+
+	grant.action = (uint8) granted.action;
+	grant.resource_type = (int16) granted.resource_type;
+	grant.any_org = granted.scope == SCOPE_NO_ORG;
+	grant.resource_id = (int64) granted.influx_id;
+	grant_org = granted.scope == SCOPE_INFLUX_ORG ? (int64) granted.org_influx_id : shared_org;
+
+	request.action = requested.action;
+	request.type = requested.resource_type;
+	request.org_id = requested.scope == SCOPE_NO_ORG ? 0 :
+		requested.scope == SCOPE_INFLUX_ORG ? (int64) requested.org_influx_id : shared_org;
+	request.id = (int64) requested.influx_id;
+	PG_RETURN_BOOL(grants_allow(&grant, 1, grant_org, &request));
 }
 
 /*
