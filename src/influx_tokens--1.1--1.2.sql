@@ -1268,7 +1268,8 @@ BEGIN
         IF resource->>'orgID' IS DISTINCT FROM org_influx_id AND resource ? 'orgID' THEN
             RAISE EXCEPTION 'permission "%" is not for the authorization''s organization %',
                 @extschema@._for_message(COALESCE(grant_->>'string',
-                    (grant_->>'action') || ':orgs/' || (resource->>'orgID') || '/' || (resource->>'type'))),
+                    (grant_->>'action') || ':orgs/' || (resource->>'orgID') || '/' || (resource->>'type')
+                    || COALESCE('/' || (resource->>'id'), ''))),
                 org_influx_id
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = 'InfluxDB''s Authorization.Valid refuses a permission for another organization.';
