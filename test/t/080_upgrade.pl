@@ -85,15 +85,19 @@ is($node->safe_psql('old', q{
 is($node->safe_psql('old', q{
 	SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p
 	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')}),
-	'influx_tokens.authenticate(text), '
+	'influx_tokens._influx_id_of(text,bigint), '
+	  . 'influx_tokens._permission_text(text,text,boolean,text,text,text,text), '
+	  . 'influx_tokens.authenticate(text), '
 	  . 'influx_tokens.create_token_as(text,text[],text,text[],timestamp with time zone), '
 	  . 'influx_tokens.create_token_as_with_id(text,text[],text,text[],timestamp with time zone), '
 	  . 'influx_tokens.current_token_allows(text), influx_tokens.current_token_buckets(text), '
 	  . 'influx_tokens.current_token_check(text,text), influx_tokens.current_token_check(text,text,text), '
 	  . 'influx_tokens.current_token_id(), influx_tokens.current_token_org(), '
+	  . 'influx_tokens.permission_matches(text,text), '
 	  . 'influx_tokens.token_allows(text,text), influx_tokens.token_check(text,text,text), '
 	  . 'influx_tokens.token_check(text,text,text,text), influx_tokens.token_info(text)',
-	'PUBLIC may execute exactly the checks, token_info, create_token_as (both forms) and the current token\'s');
+	'PUBLIC may execute exactly the checks, token_info, create_token_as (both forms), the current token\'s, '
+	  . 'permission_matches and the two formatters token_list calls');
 
 # A grant an administrator made survives the update of the function it is on.
 $node->safe_psql('mid', q{
@@ -115,6 +119,34 @@ is($node->safe_psql('mid', q{
 # initial privileges (pg_init_privs); from 17 on they hold a dependency on
 # the role, which DROP OWNED removes with the grants.
 $node->safe_psql('mid', q{DROP OWNED BY upgrade_admin; DROP ROLE upgrade_admin;});
+
+# 1.1 let a token hold "instance" (that type only) and took the InfluxDB ID
+# 0000000000000000; 1.2 gives "instance" InfluxDB's meaning (every resource)
+# and refuses zero IDs, so the update stops rather than widen a token.
+$node->safe_psql('postgres', 'CREATE DATABASE guarded');
+$node->safe_psql('guarded', q{
+	CREATE EXTENSION influx_tokens VERSION '1.1';
+	SELECT influx_tokens.create_org('acme');
+	SELECT influx_tokens.create_bucket('acme', 'metrics');
+	CREATE TABLE kept AS SELECT influx_tokens.create_token('acme', '{read:buckets}') AS token;
+	-- What 1.1's library wrote for '{read:instance}' (this library refuses it under 1.1 too).
+	UPDATE influx_tokens.permissions SET resource_type = 'instance';});
+my ($rc, $out, $err) = $node->psql('guarded', 'ALTER EXTENSION influx_tokens UPDATE');
+like($err, qr/a token holds the permission "instance", which 1.2 refuses/,
+	'the update refuses a 1.1 token holding instance');
+is($node->safe_psql('guarded', q{SELECT extversion FROM pg_extension WHERE extname = 'influx_tokens'}), '1.1',
+	'and leaves 1.1 in place');
+$node->safe_psql('guarded', q{
+	SELECT influx_tokens.set_token_permissions(l.id, '{read:buckets}') FROM influx_tokens.token_list AS l;
+	UPDATE influx_tokens.buckets SET influx_id = '0000000000000000';});
+($rc, $out, $err) = $node->psql('guarded', 'ALTER EXTENSION influx_tokens UPDATE');
+like($err, qr/has InfluxDB ID 0000000000000000, which 1.2 refuses/, 'and a zero InfluxDB ID');
+$node->safe_psql('guarded', q{
+	UPDATE influx_tokens.buckets SET influx_id = NULL;
+	ALTER EXTENSION influx_tokens UPDATE;});
+is($node->safe_psql('guarded', q{
+	SELECT influx_tokens.token_check(token, 'read', 'metrics') || '/' || influx_tokens.token_allows(token, 'read:instance')
+	FROM kept}), 'true/false', 'once mended, the update goes through and the token means what it meant');
 
 # Every updated database has the same objects as a fresh install.
 $node->safe_psql('fresh', 'CREATE EXTENSION influx_tokens');
