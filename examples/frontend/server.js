@@ -129,7 +129,11 @@ async function write(req, res, url) {
   const lines = (await readBody(req)).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const outcome = await asToken(token, false, async (client, me) => {
     if (!org || !bucket) return [400, { code: 'invalid', message: 'both org and bucket are required' }];
-    const orgName = org === orgIdOf(me) ? me.org : org;
+    // org is a name or an InfluxDB ID (the client sends either).
+    const { rows: [named] } = await client.query(
+      `SELECT name FROM influx_tokens.org_list
+       WHERE coalesce(influx_id, lpad(to_hex(id), 16, '0')) = $1 ORDER BY influx_id NULLS LAST LIMIT 1`, [org]);
+    const orgName = named ? named.name : org;
     // The policy decides each row; an empty write has no row to decide.
     await client.query('SAVEPOINT before_write');
     try {
@@ -191,21 +195,28 @@ async function querySql(req, res, url) {
   send(res, ...outcome.result);
 }
 
+// GET /api/v2/buckets: the buckets the token may read, in every
+// organization it reaches (an operator token, or one imported with
+// InfluxDB's org-less grants, reaches them all), optionally only those of
+// one organization (org or orgID) or of one name.
 async function listBuckets(req, res, url) {
   const token = tokenOf(req);
   const self = await validToken(token);
   if (!self) return send(res, ...UNAUTHORIZED);
-  const name = url.searchParams.get('name');
   const { rows } = await pool.query(
-    `SELECT b.id, b.name, b.created_at
+    `SELECT b.id, b.name, b.created_at, b.influx_id, o.id AS org_id, o.influx_id AS org_influx_id
      FROM influx_tokens.bucket_list AS b
-     WHERE b.org = $2 AND ($3::text IS NULL OR b.name = $3)
+     JOIN influx_tokens.org_list AS o ON o.name = b.org
+     WHERE ($2::text IS NULL OR b.org = $2)
+       AND ($3::text IS NULL OR coalesce(o.influx_id, lpad(to_hex(o.id), 16, '0')) = $3)
+       AND ($4::text IS NULL OR b.name = $4)
        AND influx_tokens.token_check($1, 'read', b.org, b.name)
-     ORDER BY b.name`, [token, self.org, name]);
+     ORDER BY b.org, b.name`,
+    [token, url.searchParams.get('org'), url.searchParams.get('orgID'), url.searchParams.get('name')]);
   send(res, 200, {
     links: { self: '/api/v2/buckets' },
     buckets: rows.map((b) => ({
-      id: hexId(b.id), orgID: orgIdOf(self), name: b.name, type: 'user',
+      id: b.influx_id || hexId(b.id), orgID: orgIdOf(b), name: b.name, type: 'user',
       retentionRules: [], createdAt: b.created_at, updatedAt: b.created_at, labels: [],
     })),
   });
@@ -242,10 +253,21 @@ function authorizationJson(row, self, token) {
   return {
     id: hexId(row.id), ...(token ? { token } : {}), status: row.status,
     description: row.description || '', orgID: orgIdOf(self), org: row.org,
+    // token_list's strings: <type>[/<name or ID>] in the token's organization,
+    // /<type>[/<ID>] without one (InfluxDB's resource without an orgID).
     permissions: row.permissions.map((p) => {
-      const [action, resource] = p.split(':');
-      const [type, name] = resource.split('/');
-      return { action, resource: { type, orgID: orgIdOf(self), org: row.org, ...(name ? { name } : {}) } };
+      const action = p.slice(0, p.indexOf(':'));
+      const resource = p.slice(p.indexOf(':') + 1);
+      const orgless = resource.startsWith('/');
+      const [type, ...rest] = (orgless ? resource.slice(1) : resource).split('/');
+      const ref = rest.join('/');
+      return {
+        action,
+        resource: {
+          type, ...(orgless ? {} : { orgID: orgIdOf(self), org: row.org }),
+          ...(ref ? (type === 'buckets' && !orgless ? { name: ref } : { id: ref }) : {}),
+        },
+      };
     }),
     createdAt: row.created_at, updatedAt: row.created_at,
     links: { self: `/api/v2/authorizations/${hexId(row.id)}` },

@@ -167,6 +167,72 @@ test('imported InfluxDB tokens work unchanged, by plaintext and by hash', async 
   assert.equal(await writeStatus(influx2Token, 'metrics'), 404);
 });
 
+// The fixtures of test/fixtures/influxdb: an operator token (influx setup's),
+// an all-access token, a bucket read/write token and a disabled writer, as
+// influx CLI's auth list --json, auth create --json and the REST body.
+const fixtures = path.resolve(here, '../fixtures/influxdb');
+const fixture = (name) => fs.readFileSync(path.join(fixtures, name), 'utf8');
+const migrated = JSON.parse(fixture('tokens.json'));
+
+async function importFixture(name, args = '') {
+  await admin.query(`
+    SELECT count(*) FROM influx_tokens.token_list AS l, LATERAL influx_tokens.delete_token(l.id)
+    WHERE l.org IN ('influx-acme', 'influx-globex')`);
+  const { rows: [{ n }] } = await admin.query(
+    `SELECT influx_tokens.import_influxdb2($1::text,
+       org_names => '{"1a2b3c4d5e6f7081": "influx-acme", "2a2b3c4d5e6f7082": "influx-globex"}',
+       bucket_names => '{"3a2b3c4d5e6f7083": "telemetry", "5a2b3c4d5e6f7085": "sales"}',
+       create_missing => true ${args}) AS n`, [fixture(name)]);
+  return Number(n);
+}
+
+async function writeTo(token, org, bucket) {
+  try {
+    const writeApi = new InfluxDB({ url, token }).getWriteApi(org, bucket, 'ns', { maxRetries: 0, flushInterval: 0 });
+    writeApi.writeRecord(`migrated,by=e2e value=1 ${Date.now()}000000`);
+    await writeApi.close();
+    return 204;
+  } catch (e) {
+    if (e instanceof HttpError) return e.statusCode;
+    throw e;
+  }
+}
+
+const bucketsOf = async (token, filter = {}) =>
+  ((await new BucketsAPI(new InfluxDB({ url, token })).getBuckets(filter)).buckets || [])
+    .map((b) => `${b.orgID === '1a2b3c4d5e6f7081' ? 'influx-acme' : b.orgID === '2a2b3c4d5e6f7082' ? 'influx-globex' : 'acme'}/${b.name}`)
+    .sort();
+
+for (const [shape, file, args] of [
+  ['the REST body of GET /api/v2/authorizations', 'authorizations.rest.json', ''],
+  ['influx auth list --json', 'auth-list.cli.json', ", org => 'influx-acme'"],
+]) {
+  test(`migrated from ${shape}: every token means what it meant in InfluxDB`, async () => {
+    assert.equal(await importFixture(file, args), 4);
+    assert.deepEqual(await bucketsOf(migrated.operator),
+      ['acme/logs', 'acme/metrics', 'acme/secret', 'influx-acme/telemetry', 'influx-globex/sales'],
+      'the operator token lists the buckets of every organization');
+    assert.deepEqual(await bucketsOf(migrated.operator, { orgID: '2a2b3c4d5e6f7082' }), ['influx-globex/sales'],
+      'filtered by an organization\'s InfluxDB ID');
+    assert.deepEqual(await bucketsOf(migrated['all-access']), ['influx-acme/telemetry'],
+      'the all-access token lists its own organization\'s');
+    assert.equal(await writeTo(migrated['all-access'], 'influx-acme', 'telemetry'), 204, 'all-access writes its org\'s bucket');
+    assert.equal(await writeTo(migrated['all-access'], '1a2b3c4d5e6f7081', 'telemetry'), 204, 'named by InfluxDB ID too');
+    assert.equal(await writeTo(migrated['all-access'], 'influx-globex', 'sales'), 404, 'not another organization\'s');
+    assert.equal(await writeTo(migrated['all-access'], 'acme', 'metrics'), 404, 'nor acme\'s');
+    assert.equal(await writeTo(migrated.operator, 'influx-globex', 'sales'), 204, 'the operator writes anywhere');
+    assert.equal(await writeTo(migrated.telemetry, 'influx-acme', 'telemetry'), 204, 'the bucket token writes its bucket');
+    assert.equal(await writeTo(migrated.sales, 'influx-globex', 'sales'), 401, 'the disabled token is refused');
+  });
+}
+
+test('migrated from influx auth create --json: the one token it printed', async () => {
+  assert.equal(await importFixture('auth-create.cli.json'), 1);
+  assert.equal(await writeTo(migrated.telemetry, '1a2b3c4d5e6f7081', 'telemetry'), 204);
+  assert.deepEqual(await bucketsOf(migrated.telemetry), ['influx-acme/telemetry']);
+  assert.equal(await writeTo(migrated.operator, 'influx-acme', 'telemetry'), 401, 'only that token was imported');
+});
+
 test('authorizations: a service token mints a token, without escalation', async () => {
   const api = new AuthorizationsAPI(new InfluxDB({ url, token: tokens.service }));
   const metricsId = (await admin.query(
