@@ -73,6 +73,15 @@ question_org(const TokenRecord *token, const ParsedPermission *question,
  * record_permits decides whether a known, usable token's grants cover the
  * question (see token_permits).  A bucket is resolved, and the InfluxDB ID
  * of an organization read, only when some grant could cover it.
+ *
+ * The question's organization is the one it names (question_org), with two
+ * exceptions where the resource's own organization is known: a bucket
+ * named by InfluxDB ID is in its organization (a question naming another
+ * one asks for nothing there); an organization asked for in our spelling
+ * ("read:orgs", "read:orgs/<id>") is in itself, as InfluxDB's authorizer
+ * asks.  Of any other resource only its ID is known: a question in our
+ * spelling places it in the token's organization, and a caller that serves
+ * several organizations names the resource's ("orgs/<org>/<type>/<id>").
  */
 static bool
 record_permits(const TokenRecord *token, const ParsedPermission *question,
@@ -80,34 +89,37 @@ record_permits(const TokenRecord *token, const ParsedPermission *question,
 {
 	ResourceRequest request;
 	bool		one_resource = question->bucket_name != NULL || question->influx_id != 0;
+	bool		org_in_itself = question->resource_type == RESOURCE_ORGS &&
+		question->scope == SCOPE_TOKEN_ORG;
 
 	request.action = question->action;
 	request.type = question->resource_type;
 	request.id = 0;
+	request.any_id = false;
 	if (!question_org(token, question, org_name, org_name_length, &request.org_id))
 		return false;
 
-	/* An organization is a resource of type orgs in itself (InfluxDB). */
-	if (request.type == RESOURCE_ORGS && !one_resource && request.org_id != 0)
+	if (!one_resource)
 	{
-		request.id = REQUEST_ANY_ID;
-		if (grants_allow(token->grants, token->ngrants, token->org_id, &request))
-			request.id = (int64) lookup_org_influx_id(request.org_id);
-		else
-			request.id = 0;
+		if (org_in_itself)
+		{
+			request.any_id = true;
+			if (grants_allow(token->grants, token->ngrants, token->org_id, &request))
+				request.id = (int64) lookup_org_influx_id(request.org_id);
+			request.any_id = false;
+		}
 		return grants_allow(token->grants, token->ngrants, token->org_id, &request);
 	}
-	if (!one_resource)
-		return grants_allow(token->grants, token->ngrants, token->org_id, &request);
 
-	request.id = REQUEST_ANY_ID;
+	request.any_id = true;
 	if (!grants_allow(token->grants, token->ngrants, token->org_id, &request))
 		return false;
+	request.any_id = false;
 
 	if (request.type != RESOURCE_BUCKETS)
 	{
 		request.id = (int64) question->influx_id;
-		if (request.type == RESOURCE_ORGS)
+		if (org_in_itself)
 			request.org_id = lookup_org_by_influx_id(question->influx_id);
 	}
 	else if (question->bucket_name != NULL)
@@ -122,10 +134,8 @@ record_permits(const TokenRecord *token, const ParsedPermission *question,
 		int64		bucket_org_id;
 
 		request.id = lookup_bucket_by_influx_id(question->influx_id, &bucket_org_id);
-		/* A bucket is in its own organization, whatever the question says. */
 		if (question->scope == SCOPE_INFLUX_ORG && bucket_org_id != request.org_id)
 			return false;
-		request.org_id = bucket_org_id;
 	}
 	if (request.id == 0)
 		return false;

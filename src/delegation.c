@@ -33,7 +33,7 @@ DelegationVerdict
 delegation_grants_verdict(const TokenRecord *parent, const TokenGrant *grants, int ngrants,
 						  int *refused_grant)
 {
-	ResourceRequest authorizations = {PERMISSION_WRITE, RESOURCE_AUTHORIZATIONS, 0, 0};
+	ResourceRequest authorizations = {PERMISSION_WRITE, RESOURCE_AUTHORIZATIONS, 0, 0, false};
 	int			i;
 
 	if (parent == NULL || !token_is_usable(parent))

@@ -296,7 +296,7 @@ static void
 add_bucket_if_allowed(int64 id, text *name, void *arg)
 {
 	BucketList *list = arg;
-	ResourceRequest request = {list->action, RESOURCE_BUCKETS, list->token->org_id, id};
+	ResourceRequest request = {list->action, RESOURCE_BUCKETS, list->token->org_id, id, false};
 
 	if (grants_allow(list->token->grants, list->token->ngrants, list->token->org_id, &request))
 		list->names = accumArrayResult(list->names, PointerGetDatum(name), false, TEXTOID,

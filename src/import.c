@@ -3,9 +3,8 @@
  * import.c
  *	  C building blocks of the import from InfluxDB: the digest to store
  *	  for an imported token (import_token is create.c's), reading an
- *	  export's JSON without quoting it, the parts of an influx CLI
- *	  permission string, organizations and buckets by InfluxDB ID, and the
- *	  error that names the authorization it is about.
+ *	  export's JSON without quoting it, the parts of a permission string,
+ *	  and the error that names the authorization it is about.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,9 +23,8 @@
 
 PG_FUNCTION_INFO_V1(influx_tokens__parse_json);
 PG_FUNCTION_INFO_V1(influx_tokens__import_digest_taken);
+PG_FUNCTION_INFO_V1(influx_tokens__influx_id);
 PG_FUNCTION_INFO_V1(influx_tokens__permission_parts);
-PG_FUNCTION_INFO_V1(influx_tokens__org_by_influx_id);
-PG_FUNCTION_INFO_V1(influx_tokens__bucket_by_influx_id);
 PG_FUNCTION_INFO_V1(influx_tokens__raise_for_entry);
 
 /* InfluxDB 2.9's stored form of a hashed token. */
@@ -186,7 +184,9 @@ influx_tokens__import_digest_taken(PG_FUNCTION_ARGS)
  * _permission_parts(permission): InfluxDB's fields of a permission string
  * (action, resource type, orgID, id), as an import reads influx CLI's
  * strings; IDs as 16 digits, NULL where absent.  A bucket in our spelling
- * (buckets/<name>) is returned as the name, with no id.
+ * (buckets/<name>) is returned as the name, with no id.  scope is the
+ * spelling: 'token' (ours: the token's organization), 'none' ("/<type>":
+ * no orgID) or 'org' ("orgs/<org>/<type>").
  */
 Datum
 influx_tokens__permission_parts(PG_FUNCTION_ARGS)
@@ -194,8 +194,8 @@ influx_tokens__permission_parts(PG_FUNCTION_ARGS)
 	text	   *permission_text;
 	ParsedPermission parsed;
 	TupleDesc	desc;
-	Datum		values[5];
-	bool		nulls[5] = {false, false, true, true, true};
+	Datum		values[6];
+	bool		nulls[6] = {false, false, true, true, true, false};
 	char		digits[INFLUX_ID_LENGTH + 1];
 
 	require_argument(fcinfo, 0, "permission");
@@ -226,58 +226,33 @@ influx_tokens__permission_parts(PG_FUNCTION_ARGS)
 															 (int) parsed.bucket_name_length));
 		nulls[4] = false;
 	}
-	/* Our spelling of "the token's organization" has no orgID to give. */
+	values[5] = CStringGetTextDatum(parsed.scope == SCOPE_TOKEN_ORG ? "token" :
+									parsed.scope == SCOPE_NO_ORG ? "none" : "org");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
 /*
- * influx_id_argument reads an InfluxDB ID argument, or raises the error.
+ * _influx_id(value, what): value if it is an InfluxDB ID (16 lower-case hex
+ * digits, not all zero, as InfluxDB's ID.Valid) or NULL; an error naming
+ * what otherwise.
  */
-static uint64
-influx_id_argument(FunctionCallInfo fcinfo, int argno, const char *what)
+Datum
+influx_tokens__influx_id(PG_FUNCTION_ARGS)
 {
-	text	   *digits;
+	text	   *value;
 	uint64		id;
 
-	require_argument(fcinfo, argno, what);
-	digits = PG_GETARG_TEXT_PP(argno);
-	if (!parse_influx_id(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits), &id))
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	require_argument(fcinfo, 1, "what");
+	value = PG_GETARG_TEXT_PP(0);
+	if (!parse_influx_id(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s \"%s\"", what,
-						value_for_message(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits))),
+				 errmsg("invalid InfluxDB %s ID \"%s\"", text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						value_for_message(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value))),
 				 errhint("InfluxDB IDs are 16 lower-case hexadecimal digits, not all zero.")));
-	return id;
-}
-
-/*
- * _org_by_influx_id(id): our id of the organization with this InfluxDB ID
- * (lookup.c's rule), or NULL.
- */
-Datum
-influx_tokens__org_by_influx_id(PG_FUNCTION_ARGS)
-{
-	int64		id = lookup_org_by_influx_id(influx_id_argument(fcinfo, 0, "organization ID"));
-
-	if (id == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_INT64(id);
-}
-
-/*
- * _bucket_by_influx_id(id): our id of the bucket with this InfluxDB ID, or
- * NULL.
- */
-Datum
-influx_tokens__bucket_by_influx_id(PG_FUNCTION_ARGS)
-{
-	int64		org_id;
-	int64		id = lookup_bucket_by_influx_id(influx_id_argument(fcinfo, 0, "bucket ID"),
-												&org_id);
-
-	if (id == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_INT64(id);
+	PG_RETURN_TEXT_P(value);
 }
 
 /*

@@ -160,7 +160,9 @@ typedef struct TokenGrant
 /*
  * What a check asks for: an action on a resource type in an organization
  * (our id; 0: a resource without one), on the type as a whole (id 0) or
- * one resource (id as in TokenGrant).
+ * one resource (id as in TokenGrant).  any_id asks instead whether some
+ * grant could cover one resource of the type, whichever (a flag, not a
+ * special id: every 64-bit value is some InfluxDB ID).
  */
 typedef struct ResourceRequest
 {
@@ -168,13 +170,12 @@ typedef struct ResourceRequest
 	ResourceType type;
 	int64		org_id;
 	int64		id;
+	bool		any_id;
 } ResourceRequest;
-
-/* As ResourceRequest.id: could some grant cover one resource of the type? */
-#define REQUEST_ANY_ID PG_INT64_MIN
 
 extern bool parse_influx_id(const char *text, size_t length, uint64 *id);
 extern void format_influx_id(uint64 id, char *out);
+extern uint64 influx_id_generate(void);
 extern bool parse_action(const char *text, size_t length,
 						 PermissionAction *action);
 extern PermissionAction action_from_text(const char *text, size_t length);

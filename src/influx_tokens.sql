@@ -74,14 +74,23 @@ $$;
 -- Tables.  src/lookup.c finds the columns it reads by name.
 ------------------------------------------------------------------------------
 
+-- Every organization and bucket has an InfluxDB ID, as in InfluxDB: the
+-- one an import brings, or a random one (src/manage.c).  Permissions and
+-- exports name them by it.
+CREATE FUNCTION @extschema@._new_influx_id()
+RETURNS text
+AS 'MODULE_PATHNAME', 'influx_tokens__new_influx_id'
+LANGUAGE C VOLATILE;
+
 CREATE SEQUENCE @extschema@.orgs_id_seq;
 CREATE TABLE @extschema@.orgs (
     id          bigint PRIMARY KEY
                 DEFAULT pg_catalog.nextval('@extschema@.orgs_id_seq'),
     name        text NOT NULL CONSTRAINT orgs_name_key UNIQUE,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    -- InfluxDB's 16-hex-digit ID of an imported organization.
-    influx_id   text CONSTRAINT orgs_influx_id_key UNIQUE
+    -- InfluxDB's 16-hex-digit ID.
+    influx_id   text NOT NULL DEFAULT @extschema@._new_influx_id()
+                CONSTRAINT orgs_influx_id_key UNIQUE
                 CONSTRAINT orgs_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
                                                      AND influx_id OPERATOR(pg_catalog.<>) '0000000000000000')
 );
@@ -94,7 +103,8 @@ CREATE TABLE @extschema@.buckets (
     org_id      bigint NOT NULL REFERENCES @extschema@.orgs (id) ON DELETE CASCADE,
     name        text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    influx_id   text CONSTRAINT buckets_influx_id_key UNIQUE
+    influx_id   text NOT NULL DEFAULT @extschema@._new_influx_id()
+                CONSTRAINT buckets_influx_id_key UNIQUE
                 CONSTRAINT buckets_influx_id_check CHECK (influx_id OPERATOR(pg_catalog.~) '^[0-9a-f]{16}$'
                                                      AND influx_id OPERATOR(pg_catalog.<>) '0000000000000000'),
     CONSTRAINT buckets_org_name_key UNIQUE (org_id, name)
@@ -391,13 +401,6 @@ RETURN pg_catalog.concat(action, ':',
                                      ELSE bucket_name END,
     '/' OPERATOR(pg_catalog.||) resource_id);
 
--- The InfluxDB ID of an organization, bucket or token: the one an import
--- kept, or else ours written as one.
-CREATE FUNCTION @extschema@._influx_id_of(influx_id text, id bigint)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN COALESCE(influx_id, pg_catalog.lpad(pg_catalog.to_hex(id), 16, '0'));
 
 ------------------------------------------------------------------------------
 -- Views: what administrators read.  No secret material in any of them.
@@ -420,7 +423,7 @@ SELECT t.id,
              WHERE l.token_id OPERATOR(pg_catalog.=) t.id
              ORDER BY l.label) AS labels,
        ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type, p.any_org, b.name,
-                                                 @extschema@._influx_id_of(b.influx_id, b.id),
+                                                 b.influx_id,
                                                  p.resource_id, NULL)
              FROM @extschema@.permissions AS p
              LEFT JOIN @extschema@.buckets AS b ON b.id OPERATOR(pg_catalog.=) p.bucket_id
@@ -1163,21 +1166,11 @@ COMMENT ON FUNCTION @extschema@.usage_stats() IS
 ------------------------------------------------------------------------------
 
 -- An InfluxDB ID (16 hex digits, not all zero, as InfluxDB's ID.Valid) or
--- NULL; anything else is an error.
+-- NULL; anything else is an error (src/import.c).
 CREATE FUNCTION @extschema@._influx_id(value text, what text)
 RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF value IS NULL OR (value ~ '^[0-9a-f]{16}$' AND value <> '0000000000000000') THEN
-        RETURN value;
-    END IF;
-    RAISE EXCEPTION 'invalid InfluxDB % ID "%"', what, @extschema@._for_message(value)
-        USING ERRCODE = 'invalid_parameter_value',
-              HINT = 'InfluxDB IDs are 16 lower-case hexadecimal digits, not all zero.';
-END
-$$;
+AS 'MODULE_PATHNAME', 'influx_tokens__influx_id'
+LANGUAGE C IMMUTABLE;
 
 -- Does a token with this secret (plaintext or hashed) exist already?
 CREATE FUNCTION @extschema@._import_digest_taken(token text)
@@ -1187,21 +1180,10 @@ LANGUAGE C VOLATILE;
 
 -- InfluxDB's fields of a permission string (src/import.c).
 CREATE FUNCTION @extschema@._permission_parts(permission text,
-    OUT action text, OUT resource_type text, OUT org_id text, OUT id text, OUT bucket text)
+    OUT action text, OUT resource_type text, OUT org_id text, OUT id text, OUT bucket text,
+    OUT scope text)
 AS 'MODULE_PATHNAME', 'influx_tokens__permission_parts'
 LANGUAGE C IMMUTABLE;
-
--- Our id of the organization or bucket with an InfluxDB ID: the one an
--- import kept, or else ours as written by export_tokens; NULL if none.
-CREATE FUNCTION @extschema@._org_by_influx_id(influx_id text)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'influx_tokens__org_by_influx_id'
-LANGUAGE C VOLATILE;
-
-CREATE FUNCTION @extschema@._bucket_by_influx_id(influx_id text)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'influx_tokens__bucket_by_influx_id'
-LANGUAGE C VOLATILE;
 
 -- Raises a caught error again, prefixed by the import entry it is about.
 CREATE FUNCTION @extschema@._raise_for_entry(entry text, sqlstate text, message text,
@@ -1229,10 +1211,10 @@ SET search_path = pg_catalog, pg_temp;
 /*
  * One authorization of an import (import_influxdb2 below), in either shape:
  * InfluxDB's REST object ({orgID, permissions: [{action, resource: {type,
- * orgID?, id?, name?}}]}) or influx CLI's ({userName, userID, permissions:
- * [strings]}, no orgID).  Every permission keeps exactly its meaning
- * (resolve_grants in src/manage.c decides it, as for every other caller) or
- * the authorization is refused.  Returns the new token's id.
+ * orgID?, id?, name?, org?}}]}) or influx CLI's ({userName, userID,
+ * permissions: [strings]}, no orgID).  Every permission keeps exactly its
+ * meaning (resolve_grants in src/manage.c decides it, as for every other
+ * caller) or the authorization is refused.  Returns the new token's id.
  */
 CREATE FUNCTION @extschema@._import_authorization(
     auth jsonb,
@@ -1245,48 +1227,89 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    grants jsonb := '[]';
+    auth_permissions jsonb := COALESCE(auth->'permissions', '[]');
     grant_ jsonb;
-    parts record;
     resource jsonb;
-    org_ids text[];
+    parts record;
+    permission text;
+    permissions text[] := '{}';
+    permission_orgs text[] := '{}';
+    named_org text;
+    id_named_org text;
+    org_conflict boolean := false;
+    labels text[] := '{}';
+    bucket_ids text[] := '{}';
+    bucket_hints text[] := '{}';
     org_influx_id text;
     org_name text;
     org_row record;
-    bucket_influx_id text;
     bucket_name text;
     bucket_id bigint;
-    permission_list text[] := '{}';
-    permission text;
+    i integer;
     new_id bigint;
 BEGIN
     IF jsonb_typeof(auth) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION 'an authorization must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF jsonb_typeof(COALESCE(auth->'permissions', '[]')) <> 'array' THEN
+    IF jsonb_typeof(auth_permissions) <> 'array' THEN
         RAISE EXCEPTION 'permissions must be a JSON array' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF jsonb_array_length(auth_permissions) > 1000 THEN
+        RAISE EXCEPTION 'an authorization has at most 1000 permissions' USING ERRCODE = 'program_limit_exceeded';
+    END IF;
 
-    -- Every permission as InfluxDB's object, whichever shape it came in.
-    FOR grant_ IN SELECT value FROM jsonb_array_elements(COALESCE(auth->'permissions', '[]')) LOOP
+    -- Every permission as a string of the permission language: influx CLI's
+    -- as it is, a REST object written in InfluxDB's own form.  A REST object
+    -- with a key InfluxDB would read differently (Go matches keys without
+    -- regard to case) or ignore is refused, not guessed.  (Expressions, not
+    -- queries, where it can: an import may hold a million of these.)
+    FOR i IN 0 .. jsonb_array_length(auth_permissions) - 1 LOOP
+        grant_ := auth_permissions->i;
+        bucket_name := NULL;
         IF jsonb_typeof(grant_) = 'string' THEN
-            parts := @extschema@._permission_parts(grant_#>>'{}');
-            IF parts.bucket IS NOT NULL THEN
-                RAISE EXCEPTION 'permission "%" names a bucket by name', @extschema@._for_message(grant_#>>'{}')
+            permission := grant_#>>'{}';
+        ELSIF jsonb_typeof(grant_) = 'object' AND jsonb_typeof(grant_->'resource') = 'object'
+              AND jsonb_typeof(grant_->'action') = 'string'
+              AND jsonb_typeof(grant_->'resource'->'type') = 'string' THEN
+            resource := grant_->'resource';
+            IF grant_ - 'action' - 'resource' <> '{}' OR
+               resource - 'type' - 'orgID' - 'id' - 'name' - 'org' <> '{}' THEN
+                RAISE EXCEPTION 'a permission has a key InfluxDB does not write'
                     USING ERRCODE = 'invalid_parameter_value',
-                          HINT = 'influx CLI writes buckets by ID: orgs/<org ID>/buckets/<bucket ID>.';
+                          HINT = 'A permission is {"action", "resource": {"type", "orgID", "id", "name", "org"}}, keys as InfluxDB writes them.';
             END IF;
-            grant_ := jsonb_build_object('action', parts.action,
-                'resource', jsonb_strip_nulls(jsonb_build_object(
-                    'type', parts.resource_type, 'orgID', parts.org_id, 'id', parts.id)),
-                'string', grant_#>>'{}');
-        ELSIF jsonb_typeof(grant_) <> 'object' OR jsonb_typeof(grant_->'resource') IS DISTINCT FROM 'object'
-              OR jsonb_typeof(grant_->'action') IS DISTINCT FROM 'string'
-              OR jsonb_typeof(grant_->'resource'->'type') IS DISTINCT FROM 'string' THEN
+            IF (resource ? 'orgID' AND jsonb_typeof(resource->'orgID') <> 'string')
+               OR (resource ? 'id' AND jsonb_typeof(resource->'id') <> 'string')
+               OR grant_->>'action' !~ '^[a-z]+$' OR resource->>'type' !~ '^([A-Za-z]+|\*|\*\*)$' THEN
+                RAISE EXCEPTION 'invalid permission %', @extschema@._for_message(grant_::text)
+                    USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            IF resource->>'type' = 'buckets' AND resource ? 'name' AND NOT resource ? 'id' THEN
+                RAISE EXCEPTION 'permission on bucket "%" has no bucket id', @extschema@._for_message(resource->>'name')
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'InfluxDB grants a bucket by its ID; without one the permission is on every bucket.';
+            END IF;
+            permission := (grant_->>'action') || ':' ||
+                CASE WHEN resource ? 'orgID' THEN 'orgs/' || (resource->>'orgID') || '/' ELSE '/' END ||
+                (resource->>'type') || COALESCE('/' || (resource->>'id'), '');
+            bucket_name := resource->>'name';
+        ELSE
             RAISE EXCEPTION 'a permission must be a string or {"action": ..., "resource": {"type": ...}}'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        grants := grants || jsonb_build_array(grant_);
+        parts := @extschema@._permission_parts(permission);
+        permissions := permissions || permission;
+        permission_orgs := permission_orgs || CASE WHEN parts.scope = 'org' THEN parts.org_id END;
+        IF parts.scope = 'org' THEN
+            org_conflict := org_conflict OR parts.org_id <> COALESCE(named_org, parts.org_id);
+            named_org := parts.org_id;
+        ELSIF parts.scope = 'none' AND parts.resource_type = 'orgs' AND parts.id IS NOT NULL THEN
+            id_named_org := CASE WHEN id_named_org IS NULL OR id_named_org = parts.id THEN parts.id ELSE '?' END;
+        END IF;
+        IF parts.resource_type = 'buckets' AND parts.id IS NOT NULL THEN
+            bucket_ids := bucket_ids || parts.id;
+            bucket_hints := bucket_hints || bucket_name;
+        END IF;
     END LOOP;
 
     -- The organization: the REST object's orgID; for influx CLI's shape, the
@@ -1294,21 +1317,25 @@ BEGIN
     -- default_org argument (an operator token names none).
     org_influx_id := @extschema@._influx_id(auth->>'orgID', 'organization');
     IF org_influx_id IS NULL THEN
-        SELECT array_agg(DISTINCT g->'resource'->>'orgID') INTO org_ids
-        FROM jsonb_array_elements(grants) AS g WHERE g->'resource' ? 'orgID';
-        IF org_ids IS NULL THEN
-            SELECT array_agg(DISTINCT g->'resource'->>'id') INTO org_ids
-            FROM jsonb_array_elements(grants) AS g
-            WHERE g->'resource'->>'type' = 'orgs' AND g->'resource' ? 'id';
-        END IF;
-        IF cardinality(org_ids) > 1 THEN
+        IF org_conflict OR (named_org IS NULL AND id_named_org = '?') THEN
             RAISE EXCEPTION 'the permissions name more than one organization'
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = 'InfluxDB''s Authorization.Valid refuses a permission for another organization.';
         END IF;
-        org_influx_id := @extschema@._influx_id(org_ids[1], 'organization');
+        org_influx_id := COALESCE(named_org, id_named_org);
     END IF;
+    FOR i IN 1 .. cardinality(permissions) LOOP
+        IF permission_orgs[i] <> org_influx_id THEN
+            RAISE EXCEPTION 'permission "%" is not for the authorization''s organization %',
+                @extschema@._for_message(permissions[i]), org_influx_id
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'InfluxDB''s Authorization.Valid refuses a permission for another organization.';
+        END IF;
+    END LOOP;
 
+    -- Found by InfluxDB ID; else by name (org_names, the export's own), then
+    -- given the export's ID; else created.  An organization whose ID a token
+    -- holds a grant on keeps it.
     IF org_influx_id IS NULL THEN
         IF default_org IS NULL THEN
             RAISE EXCEPTION 'the authorization names no organization'
@@ -1318,11 +1345,11 @@ BEGIN
         org_name := default_org;
         SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
     ELSE
-        org_name := COALESCE(org_names->>org_influx_id, auth->>'org');
-        SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o
-        WHERE o.id = @extschema@._org_by_influx_id(org_influx_id)
-           OR (o.influx_id IS NULL AND o.name = org_name)
-        ORDER BY o.influx_id NULLS LAST, o.name = org_name DESC LIMIT 1;
+        SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o WHERE o.influx_id = org_influx_id;
+        IF NOT FOUND THEN
+            org_name := COALESCE(org_names->>org_influx_id, auth->>'org');
+            SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
+        END IF;
     END IF;
     IF NOT FOUND THEN
         IF NOT create_missing OR org_name IS NULL THEN
@@ -1334,58 +1361,46 @@ BEGIN
         PERFORM @extschema@.create_org(org_name);
         SELECT o.id, o.name, o.influx_id INTO org_row FROM @extschema@.orgs AS o WHERE o.name = org_name;
     END IF;
-    IF org_influx_id IS NOT NULL AND org_row.influx_id IS NULL
-       AND @extschema@._org_by_influx_id(org_influx_id) IS DISTINCT FROM org_row.id THEN
+    IF org_influx_id IS NOT NULL AND org_row.influx_id <> org_influx_id THEN
+        IF EXISTS (SELECT FROM @extschema@.permissions AS p
+                   WHERE p.resource_type = 'orgs' AND p.resource_id = org_row.influx_id) THEN
+            RAISE EXCEPTION 'organization "%" has InfluxDB ID %, which a token''s permission names; the export says %',
+                @extschema@._for_message(org_row.name), org_row.influx_id, org_influx_id
+                USING ERRCODE = 'object_in_use',
+                      HINT = 'Map the export''s ID to another name in org_names.';
+        END IF;
         UPDATE @extschema@.orgs AS o SET influx_id = org_influx_id WHERE o.id = org_row.id;
     END IF;
 
-    -- The permissions as strings resolve_grants decides, buckets found or
-    -- created first.
-    FOR grant_ IN SELECT value FROM jsonb_array_elements(grants) LOOP
-        resource := grant_->'resource';
-        IF resource->>'orgID' IS DISTINCT FROM org_influx_id AND resource ? 'orgID' THEN
-            RAISE EXCEPTION 'permission "%" is not for the authorization''s organization %',
-                @extschema@._for_message(COALESCE(grant_->>'string',
-                    (grant_->>'action') || ':orgs/' || (resource->>'orgID') || '/' || (resource->>'type')
-                    || COALESCE('/' || (resource->>'id'), ''))),
-                org_influx_id
-                USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = 'InfluxDB''s Authorization.Valid refuses a permission for another organization.';
-        END IF;
-        IF resource->>'type' = 'buckets' AND resource ? 'id' THEN
-            bucket_influx_id := @extschema@._influx_id(resource->>'id', 'bucket');
-            bucket_id := @extschema@._bucket_by_influx_id(bucket_influx_id);
-            IF bucket_id IS NULL THEN
-                bucket_name := COALESCE(bucket_names->>bucket_influx_id, resource->>'name');
-                SELECT b.id INTO bucket_id FROM @extschema@.buckets AS b
-                WHERE b.org_id = org_row.id AND b.influx_id IS NULL AND b.name = bucket_name;
-                IF bucket_id IS NULL THEN
-                    IF NOT create_missing OR bucket_name IS NULL THEN
-                        RAISE EXCEPTION 'bucket % does not exist',
-                            COALESCE('"' || @extschema@._for_message(bucket_name) || '"', bucket_influx_id)
-                            USING ERRCODE = 'undefined_object',
-                                  HINT = 'Create it, map its ID in bucket_names, or pass create_missing => true.';
-                    END IF;
-                    bucket_id := @extschema@.create_bucket(org_row.name, bucket_name);
-                END IF;
-                UPDATE @extschema@.buckets AS b SET influx_id = bucket_influx_id WHERE b.id = bucket_id;
+    -- Buckets granted by ID: found by it; else by name in the organization
+    -- (bucket_names, the export's own), then given the export's ID; else
+    -- created.
+    FOR i IN 1 .. cardinality(bucket_ids) LOOP
+        CONTINUE WHEN EXISTS (SELECT FROM @extschema@.buckets AS b WHERE b.influx_id = bucket_ids[i]);
+        bucket_name := COALESCE(bucket_names->>bucket_ids[i], bucket_hints[i]);
+        SELECT b.id INTO bucket_id FROM @extschema@.buckets AS b
+        WHERE b.org_id = org_row.id AND b.name = bucket_name;
+        IF NOT FOUND THEN
+            IF NOT create_missing OR bucket_name IS NULL THEN
+                RAISE EXCEPTION 'bucket % does not exist',
+                    COALESCE('"' || @extschema@._for_message(bucket_name) || '"', bucket_ids[i])
+                    USING ERRCODE = 'undefined_object',
+                          HINT = 'Create it, map its ID in bucket_names, or pass create_missing => true.';
             END IF;
+            bucket_id := @extschema@.create_bucket(org_row.name, bucket_name);
         END IF;
-        permission := (grant_->>'action') || ':' ||
-            CASE WHEN resource->>'type' IN ('*', '**') THEN ''
-                 WHEN resource ? 'orgID' THEN 'orgs/' || org_influx_id || '/'
-                 ELSE '/' END ||
-            (resource->>'type') || COALESCE('/' || (resource->>'id'), '');
-        permission_list := permission_list || permission;
+        UPDATE @extschema@.buckets AS b SET influx_id = bucket_ids[i] WHERE b.id = bucket_id;
     END LOOP;
 
     IF auth->>'status' IS NOT NULL AND auth->>'status' NOT IN ('active', 'inactive') THEN
         RAISE EXCEPTION 'invalid status "%"', @extschema@._for_message(auth->>'status')
             USING ERRCODE = 'invalid_parameter_value', HINT = 'InfluxDB''s status is active or inactive.';
     END IF;
-    new_id := @extschema@.import_token(org_row.name, auth->>'token', permission_list,
-                                       NULLIF(auth->>'description', ''),
-                                       ARRAY(SELECT jsonb_array_elements_text(COALESCE(auth->'labels', '[]'))),
+    IF auth ? 'labels' THEN
+        labels := ARRAY(SELECT jsonb_array_elements_text(auth->'labels'));
+    END IF;
+    new_id := @extschema@.import_token(org_row.name, auth->>'token', permissions,
+                                       NULLIF(auth->>'description', ''), labels,
                                        (auth->>'expiresAt')::timestamptz);
     UPDATE @extschema@.tokens AS t
     SET influx_id = @extschema@._influx_id(auth->>'id', 'authorization'),
@@ -1452,9 +1467,11 @@ BEGIN
     org_names := COALESCE(org_names, '{}');
     bucket_names := COALESCE(bucket_names, '{}');
 
-    FOR auth IN SELECT value FROM jsonb_array_elements(entries) LOOP
-        entry := entry + 1;
-        BEGIN
+    -- One block around the whole loop: an error names the entry it happened
+    -- in (all or nothing, so nothing is lost by not catching it per entry).
+    BEGIN
+        FOR auth IN SELECT value FROM jsonb_array_elements(entries) LOOP
+            entry := entry + 1;
             IF skip_existing AND jsonb_typeof(auth->'token') = 'string'
                AND @extschema@._import_digest_taken(auth->>'token') THEN
                 CONTINUE;
@@ -1462,16 +1479,16 @@ BEGIN
             PERFORM @extschema@._import_authorization(auth, org_names, bucket_names,
                                                       create_missing, org);
             imported := imported + 1;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT,
-                                    error_detail = PG_EXCEPTION_DETAIL, error_hint = PG_EXCEPTION_HINT;
-            PERFORM @extschema@._raise_for_entry(
-                pg_catalog.format('authorization %s (InfluxDB ID %s, description %s)', entry,
-                    COALESCE(@extschema@._for_message(auth->>'id'), 'none'),
-                    COALESCE('"' || @extschema@._for_message(auth->>'description') || '"', 'none')),
-                error_state, error_message, error_detail, error_hint);
-        END;
-    END LOOP;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT,
+                                error_detail = PG_EXCEPTION_DETAIL, error_hint = PG_EXCEPTION_HINT;
+        PERFORM @extschema@._raise_for_entry(
+            pg_catalog.format('authorization %s (InfluxDB ID %s, description %s)', entry,
+                COALESCE(@extschema@._for_message(auth->>'id'), 'none'),
+                COALESCE('"' || @extschema@._for_message(auth->>'description') || '"', 'none')),
+            error_state, error_message, error_detail, error_hint);
+    END;
     RETURN imported;
 END
 $$;
@@ -1505,7 +1522,7 @@ BEGIN
     RETURN COALESCE((
         SELECT jsonb_agg(jsonb_strip_nulls(
             jsonb_build_object(
-                'id', @extschema@._influx_id_of(t.influx_id, t.id),
+                'id', COALESCE(t.influx_id, lpad(to_hex(t.id), 16, '0')),
                 'token', '$influxdb2-sha256$' || translate(encode(t.digest, 'base64'), '+/', '-_'),
                 'status', t.status,
                 'description', COALESCE(t.description, ''),
@@ -1516,13 +1533,12 @@ BEGIN
                 'expiresAt', t.expires_at)
             || CASE shape WHEN 'cli' THEN jsonb_build_object(
                 'permissions', ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type,
-                                         p.any_org, b.name, @extschema@._influx_id_of(b.influx_id, b.id),
-                                         p.resource_id, @extschema@._influx_id_of(o.influx_id, o.id))
+                                         p.any_org, b.name, b.influx_id, p.resource_id, o.influx_id)
                                      FROM @extschema@.permissions AS p
                                      LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
                                      WHERE p.token_id = t.id ORDER BY p.id))
             ELSE jsonb_build_object(
-                'orgID', @extschema@._influx_id_of(o.influx_id, o.id),
+                'orgID', o.influx_id,
                 'org', o.name,
                 'createdAt', t.created_at,
                 'updatedAt', t.updated_at,
@@ -1532,9 +1548,9 @@ BEGIN
                         'resource', jsonb_strip_nulls(jsonb_build_object(
                             'type', p.resource_type,
                             'orgID', CASE WHEN NOT p.any_org AND p.resource_type <> '**'
-                                          THEN @extschema@._influx_id_of(o.influx_id, o.id) END,
+                                          THEN o.influx_id END,
                             'org', CASE WHEN NOT p.any_org AND p.resource_type <> '**' THEN o.name END,
-                            'id', COALESCE(p.resource_id, @extschema@._influx_id_of(b.influx_id, b.id)),
+                            'id', COALESCE(p.resource_id, b.influx_id),
                             'name', b.name)))
                         ORDER BY p.id)
                     FROM @extschema@.permissions AS p
@@ -1756,6 +1772,5 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.current_token_id(),
     @extschema@.current_token_org(),
     @extschema@.permission_matches(text, text),
-    @extschema@._permission_text(text, text, boolean, text, text, text, text),
-    @extschema@._influx_id_of(text, bigint)
+    @extschema@._permission_text(text, text, boolean, text, text, text, text)
 TO PUBLIC;

@@ -75,7 +75,6 @@ typedef struct ExtensionRelations
 	Oid			tokens_previous_digest_index;	/* InvalidOid before 1.1 */
 	Oid			buckets;
 	Oid			buckets_name_index;
-	Oid			buckets_id_index;
 	Oid			orgs_influx_id_index;	/* InvalidOid before 1.1 */
 	Oid			buckets_influx_id_index;	/* InvalidOid before 1.1 */
 	Oid			permissions;
@@ -191,7 +190,6 @@ resolve_relations(void)
 	relations.buckets = relation_in_schema(namespace_oid, "buckets");
 	relations.buckets_name_index =
 		relation_in_schema(namespace_oid, "buckets_org_name_key");
-	relations.buckets_id_index = relation_in_schema(namespace_oid, "buckets_pkey");
 	relations.orgs_influx_id_index = get_relname_relid("orgs_influx_id_key", namespace_oid);
 	relations.buckets_influx_id_index = get_relname_relid("buckets_influx_id_key", namespace_oid);
 	relations.permissions = relation_in_schema(namespace_oid, "permissions");
@@ -558,18 +556,19 @@ lookup_org_id(const char *name, size_t length)
 }
 
 /*
- * lookup_org_name returns the name of the organization with this id (a
- * palloc'd string), or NULL if there is none.
+ * org_text_column returns a copy of a text column (attnum) of the
+ * organization with this id; false if there is no such organization.
+ * *value is NULL for a NULL column.
  */
-char *
-lookup_org_name(int64 org_id)
+static bool
+org_text_column(int64 org_id, AttrNumber attnum, text **value)
 {
 	Snapshot	snapshot;
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
-	char	   *name = NULL;
+	bool		found;
 
 	resolve_relations();
 	snapshot = latest_snapshot();
@@ -578,17 +577,35 @@ lookup_org_name(int64 org_id)
 				Int64GetDatum(org_id));
 	scan = systable_beginscan(rel, relations.orgs_id_index, true, snapshot, 1, &key);
 	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
+	found = HeapTupleIsValid(tuple);
+	*value = NULL;
+	if (found && attnum != InvalidAttrNumber)
 	{
 		bool		isnull;
+		Datum		datum = heap_getattr(tuple, attnum, RelationGetDescr(rel), &isnull);
 
-		name = TextDatumGetCString(heap_getattr(tuple, relations.org_columns.name,
-												RelationGetDescr(rel), &isnull));
+		if (!isnull)
+			*value = DatumGetTextPCopy(datum);
 	}
 	systable_endscan(scan);
 	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
-	return name;
+	return found;
+}
+
+/*
+ * lookup_org_name returns the name of the organization with this id (a
+ * palloc'd string), or NULL if there is none.
+ */
+char *
+lookup_org_name(int64 org_id)
+{
+	text	   *name;
+
+	resolve_relations();
+	if (!org_text_column(org_id, relations.org_columns.name, &name) || name == NULL)
+		return NULL;
+	return text_to_cstring(name);
 }
 
 /*
@@ -624,19 +641,13 @@ lookup_buckets_of_org(int64 org_id, void (*found) (int64 id, text *name, void *a
 }
 
 /*
- * An organization's or a bucket's InfluxDB ID is the one an import kept
- * (influx_id), or else our id written as one (what export_tokens writes):
- * so an exported permission means the same thing when imported again.
- */
-
-/*
  * lookup_by_influx_id returns the id of the row of orgs or buckets
- * (columns) with this InfluxDB ID, through the influx_id index or else the
- * primary key index (a row without influx_id); 0 if there is none.  For
- * buckets, *scope is set to the bucket's organization.
+ * (columns) with this InfluxDB ID, through its unique index; 0 if there is
+ * none (or the schema, 1.0's, has no InfluxDB IDs).  For buckets, *scope
+ * is set to the bucket's organization.
  */
 static int64
-lookup_by_influx_id(Oid relid, Oid influx_index, Oid id_index, const NameColumns *columns,
+lookup_by_influx_id(Oid relid, Oid influx_index, const NameColumns *columns,
 					uint64 influx_id, int64 *scope)
 {
 	Snapshot	snapshot;
@@ -646,44 +657,27 @@ lookup_by_influx_id(Oid relid, Oid influx_index, Oid id_index, const NameColumns
 	HeapTuple	tuple;
 	int64		id = 0;
 	char		digits[INFLUX_ID_LENGTH + 1];
-	int			pass;
 
+	if (!OidIsValid(influx_index))
+		return 0;
 	snapshot = latest_snapshot();
 	rel = table_open(relid, AccessShareLock);
 	format_influx_id(influx_id, digits);
-	for (pass = 0; pass < 2 && id == 0; pass++)
+	ScanKeyEntryInitialize(&key, 0, columns->influx_id, BTEqualStrategyNumber,
+						   InvalidOid, DEFAULT_COLLATION_OID, F_TEXTEQ,
+						   CStringGetTextDatum(digits));
+	scan = systable_beginscan(rel, influx_index, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
 	{
-		bool		by_influx_id = (pass == 0);
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
 
-		if (by_influx_id && !OidIsValid(influx_index))
-			continue;
-		if (by_influx_id)
-			ScanKeyEntryInitialize(&key, 0, columns->influx_id, BTEqualStrategyNumber,
-								   InvalidOid, DEFAULT_COLLATION_OID, F_TEXTEQ,
-								   CStringGetTextDatum(digits));
-		else
-			ScanKeyInit(&key, columns->id, BTEqualStrategyNumber, F_INT8EQ,
-						Int64GetDatum((int64) influx_id));
-		scan = systable_beginscan(rel, by_influx_id ? influx_index : id_index, true,
-								  snapshot, 1, &key);
-		tuple = systable_getnext(scan);
-		if (HeapTupleIsValid(tuple))
-		{
-			TupleDesc	desc = RelationGetDescr(rel);
-			bool		isnull = true;
-
-			if (!by_influx_id && columns->influx_id != InvalidAttrNumber)
-				(void) heap_getattr(tuple, columns->influx_id, desc, &isnull);
-			/* By our id only when it has no InfluxDB ID of its own. */
-			if (by_influx_id || isnull)
-			{
-				id = DatumGetInt64(heap_getattr(tuple, columns->id, desc, &isnull));
-				if (scope != NULL)
-					*scope = DatumGetInt64(heap_getattr(tuple, columns->scope, desc, &isnull));
-			}
-		}
-		systable_endscan(scan);
+		id = DatumGetInt64(heap_getattr(tuple, columns->id, desc, &isnull));
+		if (scope != NULL)
+			*scope = DatumGetInt64(heap_getattr(tuple, columns->scope, desc, &isnull));
 	}
+	systable_endscan(scan);
 	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
 	return id;
@@ -698,7 +692,7 @@ lookup_org_by_influx_id(uint64 influx_id)
 {
 	resolve_relations();
 	return lookup_by_influx_id(relations.orgs, relations.orgs_influx_id_index,
-							   relations.orgs_id_index, &relations.org_columns, influx_id, NULL);
+							   &relations.org_columns, influx_id, NULL);
 }
 
 /*
@@ -713,51 +707,28 @@ lookup_bucket_by_influx_id(uint64 influx_id, int64 *org_id)
 	resolve_relations();
 	*org_id = 0;
 	id = lookup_by_influx_id(relations.buckets, relations.buckets_influx_id_index,
-							 relations.buckets_id_index, &relations.bucket_columns, influx_id,
-							 org_id);
+							 &relations.bucket_columns, influx_id, org_id);
 	return id;
 }
 
 /*
  * lookup_org_influx_id returns the InfluxDB ID of an organization (0 if
- * there is no such organization).
+ * there is no such organization).  Before 1.2 an organization could have
+ * none; it then had our id written as one (what 1.1's export wrote).
  */
 uint64
 lookup_org_influx_id(int64 org_id)
 {
-	Snapshot	snapshot;
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	uint64		influx_id = 0;
+	text	   *digits;
+	uint64		influx_id;
 
 	resolve_relations();
-	snapshot = latest_snapshot();
-	rel = table_open(relations.orgs, AccessShareLock);
-	ScanKeyInit(&key, relations.org_columns.id, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(org_id));
-	scan = systable_beginscan(rel, relations.orgs_id_index, true, snapshot, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-	{
-		bool		isnull = true;
-		Datum		value = 0;
-
-		influx_id = (uint64) org_id;
-		if (relations.org_columns.influx_id != InvalidAttrNumber)
-			value = heap_getattr(tuple, relations.org_columns.influx_id,
-								 RelationGetDescr(rel), &isnull);
-		if (!isnull)
-		{
-			text	   *digits = DatumGetTextPP(value);
-
-			if (!parse_influx_id(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits), &influx_id))
-				influx_id = 0;
-		}
-	}
-	systable_endscan(scan);
-	table_close(rel, NoLock);
-	UnregisterSnapshot(snapshot);
+	if (!org_text_column(org_id, relations.org_columns.influx_id, &digits))
+		return 0;
+	if (digits == NULL)
+		return (uint64) org_id;
+	/* The table's CHECK keeps it valid. */
+	if (!parse_influx_id(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits), &influx_id))
+		return 0;
 	return influx_id;
 }

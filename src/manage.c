@@ -37,6 +37,7 @@
 
 PG_FUNCTION_INFO_V1(influx_tokens__generate_token);
 PG_FUNCTION_INFO_V1(influx_tokens__token_digest);
+PG_FUNCTION_INFO_V1(influx_tokens__new_influx_id);
 PG_FUNCTION_INFO_V1(influx_tokens__token_ref);
 PG_FUNCTION_INFO_V1(influx_tokens__lock_token);
 PG_FUNCTION_INFO_V1(influx_tokens__org_id);
@@ -154,6 +155,19 @@ influx_tokens__generate_token(PG_FUNCTION_ARGS)
 	result = cstring_to_text_with_len(token, TOKEN_LENGTH);
 	explicit_bzero(token, sizeof(token));
 	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * _new_influx_id(): a new random InfluxDB ID, the default of orgs and
+ * buckets.
+ */
+Datum
+influx_tokens__new_influx_id(PG_FUNCTION_ARGS)
+{
+	char		digits[INFLUX_ID_LENGTH + 1];
+
+	format_influx_id(influx_id_generate(), digits);
+	PG_RETURN_TEXT_P(cstring_to_text(digits));
 }
 
 /*
@@ -448,6 +462,17 @@ grant_of(int64 org_id, const char *org_name, text *permission_text,
 						value_for_message(VARDATA_ANY(permission_text),
 										  VARSIZE_ANY_EXHDR(permission_text))),
 				 errdetail("A permission may name only the organization of its token, as InfluxDB's Authorization.Valid requires.")));
+
+	/* An organization is in itself: "orgs/<id>" in an organization is that one. */
+	if (parsed->resource_type == RESOURCE_ORGS && parsed->influx_id != 0 &&
+		parsed->scope != SCOPE_NO_ORG && parsed->influx_id != lookup_org_influx_id(org_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("permission \"%s\" is not for the token's organization",
+						value_for_message(VARDATA_ANY(permission_text),
+										  VARSIZE_ANY_EXHDR(permission_text))),
+				 errhint("Another organization by its ID is \"%s:/orgs/<id>\", without an organization.",
+						 action_name(parsed->action))));
 
 	grant.action = (uint8) parsed->action;
 	grant.resource_type = (int16) parsed->resource_type;

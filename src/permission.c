@@ -125,6 +125,26 @@ format_influx_id(uint64 id, char *out)
 }
 
 /*
+ * influx_id_generate returns a new random InfluxDB ID (never 0), as
+ * InfluxDB gives one to every organization and bucket, from
+ * pg_strong_random.
+ */
+uint64
+influx_id_generate(void)
+{
+	uint64		id = 0;
+
+	while (id == 0)
+	{
+		if (!pg_strong_random(&id, sizeof(id)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate random bytes for an InfluxDB ID")));
+	}
+	return id;
+}
+
+/*
  * parse_action recognizes "read" and "write".
  */
 bool
@@ -349,13 +369,14 @@ parse_permission(const char *text, size_t length, bool ids_only,
  * InfluxDB's Permission.Matches, in order: actions must be equal (write
  * never implies read); "instance" covers every resource of the action;
  * otherwise types must be equal; a grant on one resource (an ID) covers
- * exactly the requests for that ID, in whatever organization; a grant on a
- * type without an organization covers every request of the type; a grant
- * on a type in an organization covers the requests in that organization,
- * never one that names none.  Beyond InfluxDB: "*" covers every request in
+ * exactly the requests for that ID (for a type other than buckets, if the
+ * grant names an organization, only in that organization: see below); a
+ * grant on a type without an organization covers every request of the
+ * type; a grant on a type in an organization covers the requests in that
+ * organization, never one that names none.  Beyond InfluxDB: "*" covers every request in
  * the holder's organization, "*" itself included; "**" covers every request
- * anywhere but "instance".  REQUEST_ANY_ID asks whether some grant could
- * cover a request for one resource of the type: a check then resolves a
+ * anywhere but "instance".  A request with any_id asks whether some grant
+ * could cover a request for one resource of the type: a check then resolves a
  * bucket only when something could cover it.
  */
 static bool
@@ -378,7 +399,24 @@ grant_covers(const TokenGrant *grant, int64 grant_org_id, const ResourceRequest 
 	if (grant->resource_type != request->type)
 		return false;
 	if (grant->resource_id != 0)
-		return request->id == REQUEST_ANY_ID || grant->resource_id == request->id;
+	{
+		if (!request->any_id && grant->resource_id != request->id)
+			return false;
+
+		/*
+		 * A grant on a bucket or an organization is on one whose
+		 * organization manage.c checked: its ID says everything, as in
+		 * InfluxDB.  Of any other resource only the ID is known, so a grant
+		 * naming an organization covers it there only, where InfluxDB's
+		 * matchesV1 covers it in any organization: a token could otherwise
+		 * delegate "X in my organization" for an X of another one, and
+		 * reach it.
+		 */
+		if (grant->any_org || grant->resource_type == RESOURCE_BUCKETS ||
+			grant->resource_type == RESOURCE_ORGS || request->any_id)
+			return true;
+		return request->org_id != 0 && request->org_id == grant_org_id;
+	}
 	if (grant->any_org)
 		return true;
 	return request->org_id != 0 && request->org_id == grant_org_id;
@@ -416,5 +454,6 @@ grant_as_request(const TokenGrant *grant, int64 org_id)
 	request.type = grant->resource_type;
 	request.org_id = grant->any_org ? 0 : org_id;
 	request.id = grant->resource_id;
+	request.any_id = false;
 	return request;
 }

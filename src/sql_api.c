@@ -121,8 +121,34 @@ influx_tokens_token_allows(PG_FUNCTION_ARGS)
 }
 
 /*
+ * matches_org is the organization key permission_matches gives a parsed
+ * permission: 0 for none, 1 and 2 for the InfluxDB IDs named (in the
+ * order met; the same ID the same key), 3 for our spelling's "the token's
+ * organization", which both strings share.  Keys, not the IDs themselves:
+ * every 64-bit value is some InfluxDB ID, so no value could stand for
+ * "ours".
+ */
+static int64
+matches_org(const ParsedPermission *permission, uint64 *named, int *nnamed)
+{
+	int			i;
+
+	if (permission->scope == SCOPE_NO_ORG)
+		return 0;
+	if (permission->scope == SCOPE_TOKEN_ORG)
+		return 3;
+	for (i = 0; i < *nnamed; i++)
+	{
+		if (named[i] == permission->org_influx_id)
+			return i + 1;
+	}
+	named[(*nnamed)++] = permission->org_influx_id;
+	return *nnamed;
+}
+
+/*
  * permission_matches(granted, requested): does a grant cover a request, by
- * InfluxDB's rule (Permission.Matches, permission.c), reading no table?
+ * the checks' rule (Permission.Matches, permission.c), reading no table?
  * Both are permission strings with every resource named by InfluxDB ID
  * (buckets too); the forms without "orgs/<org>/" or "/" are in one
  * organization shared by both.  For trying the rule, and for tests ported
@@ -131,14 +157,14 @@ influx_tokens_token_allows(PG_FUNCTION_ARGS)
 Datum
 influx_tokens_permission_matches(PG_FUNCTION_ARGS)
 {
-	/* Our spelling's "the token's organization": no InfluxDB ID is 0. */
-	const int64 shared_org = -1;
 	text	   *granted_text;
 	text	   *requested_text;
 	ParsedPermission granted;
 	ParsedPermission requested;
 	TokenGrant	grant;
 	ResourceRequest request;
+	uint64		named[2];
+	int			nnamed = 0;
 	int64		grant_org;
 
 	require_argument(fcinfo, 0, "granted permission");
@@ -153,13 +179,13 @@ influx_tokens_permission_matches(PG_FUNCTION_ARGS)
 	grant.resource_type = (int16) granted.resource_type;
 	grant.any_org = granted.scope == SCOPE_NO_ORG;
 	grant.resource_id = (int64) granted.influx_id;
-	grant_org = granted.scope == SCOPE_INFLUX_ORG ? (int64) granted.org_influx_id : shared_org;
+	grant_org = matches_org(&granted, named, &nnamed);
 
 	request.action = requested.action;
 	request.type = requested.resource_type;
-	request.org_id = requested.scope == SCOPE_NO_ORG ? 0 :
-		requested.scope == SCOPE_INFLUX_ORG ? (int64) requested.org_influx_id : shared_org;
+	request.org_id = matches_org(&requested, named, &nnamed);
 	request.id = (int64) requested.influx_id;
+	request.any_id = false;
 	PG_RETURN_BOOL(grants_allow(&grant, 1, grant_org, &request));
 }
 

@@ -131,8 +131,7 @@ async function write(req, res, url) {
     if (!org || !bucket) return [400, { code: 'invalid', message: 'both org and bucket are required' }];
     // org is a name or an InfluxDB ID (the client sends either).
     const { rows: [named] } = await client.query(
-      `SELECT name FROM influx_tokens.org_list
-       WHERE coalesce(influx_id, lpad(to_hex(id), 16, '0')) = $1 ORDER BY influx_id NULLS LAST LIMIT 1`, [org]);
+      'SELECT name FROM influx_tokens.org_list WHERE influx_id = $1', [org]);
     const orgName = named ? named.name : org;
     // The policy decides each row; an empty write has no row to decide.
     await client.query('SAVEPOINT before_write');
@@ -208,7 +207,7 @@ async function listBuckets(req, res, url) {
      FROM influx_tokens.bucket_list AS b
      JOIN influx_tokens.org_list AS o ON o.name = b.org
      WHERE ($2::text IS NULL OR b.org = $2)
-       AND ($3::text IS NULL OR coalesce(o.influx_id, lpad(to_hex(o.id), 16, '0')) = $3)
+       AND ($3::text IS NULL OR o.influx_id = $3)
        AND ($4::text IS NULL OR b.name = $4)
        AND influx_tokens.token_check($1, 'read', b.org, b.name)
      ORDER BY b.org, b.name`,
@@ -216,37 +215,39 @@ async function listBuckets(req, res, url) {
   send(res, 200, {
     links: { self: '/api/v2/buckets' },
     buckets: rows.map((b) => ({
-      id: b.influx_id || hexId(b.id), orgID: orgIdOf(b), name: b.name, type: 'user',
+      id: b.influx_id, orgID: orgIdOf(b), name: b.name, type: 'user',
       retentionRules: [], createdAt: b.created_at, updatedAt: b.created_at, labels: [],
     })),
   });
 }
 
-// InfluxDB permission objects -> influx_tokens permission strings.
-async function permissionStrings(permissions, self) {
+// InfluxDB's resource types; "instance" is never granted.
+const RESOURCE_TYPES = new Set(['authorizations', 'buckets', 'dashboards', 'orgs', 'sources', 'tasks',
+  'telegrafs', 'users', 'variables', 'scrapers', 'secrets', 'labels', 'views', 'documents',
+  'notificationRules', 'notificationEndpoints', 'checks', 'dbrp', 'notebooks', 'annotations',
+  'remotes', 'replications']);
+const INFLUX_ID = /^[0-9a-f]{16}$/;
+
+// InfluxDB permission objects -> influx_tokens permission strings, in
+// InfluxDB's own form (orgs/<orgID>/<type>[/<id>], or /<type>[/<id>]
+// without an orgID), so that the extension decides every one as InfluxDB
+// would.  A bucket given by name only is ours (buckets/<name>).
+function permissionStrings(permissions, self) {
   if (!Array.isArray(permissions) || permissions.length === 0) {
     throw Object.assign(new Error('permissions are required'), { status: 400 });
   }
-  const result = [];
-  for (const p of permissions) {
-    const type = p && p.resource && p.resource.type;
-    if (!p || !['read', 'write'].includes(p.action) || typeof type !== 'string') {
+  return permissions.map((p) => {
+    const r = p && p.resource;
+    if (!p || !['read', 'write'].includes(p.action) || !r || !RESOURCE_TYPES.has(r.type)
+        || (r.id !== undefined && !INFLUX_ID.test(r.id)) || (r.orgID !== undefined && !INFLUX_ID.test(r.orgID))) {
       throw Object.assign(new Error('invalid permission'), { status: 400 });
     }
-    if (p.resource.orgID && p.resource.orgID !== orgIdOf(self)) {
+    if (r.orgID && r.orgID !== orgIdOf(self)) {
       throw Object.assign(new Error('permission on another organization'), { status: 403, code: 'forbidden' });
     }
-    let name = p.resource.name;
-    if (type === 'buckets' && p.resource.id && !name) {
-      const { rows } = await pool.query(
-        `SELECT name FROM influx_tokens.bucket_list WHERE org = $1 AND lpad(to_hex(id), 16, '0') = $2`,
-        [self.org, p.resource.id]);
-      if (rows.length === 0) throw Object.assign(new Error('bucket not found'), { status: 404, code: 'not found' });
-      name = rows[0].name;
-    }
-    result.push(type === 'buckets' && name ? `${p.action}:buckets/${name}` : `${p.action}:${type}`);
-  }
-  return result;
+    if (r.type === 'buckets' && !r.id && typeof r.name === 'string') return `${p.action}:buckets/${r.name}`;
+    return `${p.action}:${r.orgID ? `orgs/${r.orgID}/` : '/'}${r.type}${r.id ? `/${r.id}` : ''}`;
+  });
 }
 
 function authorizationJson(row, self, token) {
@@ -284,7 +285,7 @@ async function createAuthorization(req, res) {
   } catch (e) {
     return send(res, 400, { code: 'invalid', message: 'invalid JSON body' });
   }
-  const permissions = await permissionStrings(body.permissions, self);
+  const permissions = permissionStrings(body.permissions, self);
   let created;
   try {
     ({ rows: [created] } = await pool.query(

@@ -84,7 +84,7 @@ before(async () => {
     GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list, influx_tokens.org_list TO e2e_frontend;
     GRANT EXECUTE ON FUNCTION influx_tokens._token_usage(bigint) TO e2e_frontend;
   `);
-  orgID = (await admin.query("SELECT lpad(to_hex(id), 16, '0') AS id FROM influx_tokens.orgs WHERE name = 'acme'")).rows[0].id;
+  orgID = (await admin.query("SELECT influx_id AS id FROM influx_tokens.orgs WHERE name = 'acme'")).rows[0].id;
   tokens.writer = await create('{write:buckets/metrics}', { description: 'writer' });
   tokens.reader = await create('{read:buckets/metrics}', { description: 'reader' });
   tokens.readAll = await create('{read:buckets/metrics,read:buckets/logs}');
@@ -236,7 +236,7 @@ test('migrated from influx auth create --json: the one token it printed', async 
 test('authorizations: a service token mints a token, without escalation', async () => {
   const api = new AuthorizationsAPI(new InfluxDB({ url, token: tokens.service }));
   const metricsId = (await admin.query(
-    "SELECT lpad(to_hex(id), 16, '0') AS id FROM influx_tokens.bucket_list WHERE name = 'metrics'")).rows[0].id;
+    "SELECT influx_id AS id FROM influx_tokens.bucket_list WHERE name = 'metrics'")).rows[0].id;
   const created = await api.postAuthorizations({
     body: { orgID, description: 'device 7', permissions: [{ action: 'write', resource: { type: 'buckets', id: metricsId, orgID } }] },
   });
@@ -248,6 +248,12 @@ test('authorizations: a service token mints a token, without escalation', async 
   await assert.rejects(
     api.postAuthorizations({ body: { orgID, permissions: [{ action: 'read', resource: { type: 'orgs', orgID } }] } }),
     (e) => e instanceof HttpError && e.statusCode === 403, 'a permission the service does not hold: forbidden');
+  await assert.rejects(
+    api.postAuthorizations({ body: { orgID, permissions: [{ action: 'write', resource: { type: 'buckets/../orgs' } }] } }),
+    (e) => e instanceof HttpError && e.statusCode === 400, 'not one of InfluxDB\'s resource types: invalid');
+  await assert.rejects(
+    api.postAuthorizations({ body: { orgID, permissions: [{ action: 'write', resource: { type: 'buckets' } }] } }),
+    (e) => e instanceof HttpError && e.statusCode === 403, 'every organization\'s buckets (no orgID): forbidden');
   await assert.rejects(
     new AuthorizationsAPI(new InfluxDB({ url, token: tokens.writer })).postAuthorizations({
       body: { orgID, permissions: [{ action: 'write', resource: { type: 'buckets', id: metricsId, orgID } }] } }),

@@ -179,7 +179,7 @@ is($node->safe_psql('defaults', q{
 is($node->safe_psql('defaults', q{
 	SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
 	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('eager', p.oid, 'EXECUTE')}),
-	'_influx_id_of,_permission_text,authenticate,create_token_as,create_token_as_with_id,current_token_allows,'
+	'_permission_text,authenticate,create_token_as,create_token_as_with_id,current_token_allows,'
 	  . 'current_token_buckets,current_token_check,current_token_check,current_token_id,current_token_org,'
 	  . 'permission_matches,token_allows,token_check,token_check,token_info',
 	'default privileges give no function beyond what PUBLIC has');

@@ -85,8 +85,7 @@ is($node->safe_psql('old', q{
 is($node->safe_psql('old', q{
 	SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p
 	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')}),
-	'influx_tokens._influx_id_of(text,bigint), '
-	  . 'influx_tokens._permission_text(text,text,boolean,text,text,text,text), '
+	'influx_tokens._permission_text(text,text,boolean,text,text,text,text), '
 	  . 'influx_tokens.authenticate(text), '
 	  . 'influx_tokens.create_token_as(text,text[],text,text[],timestamp with time zone), '
 	  . 'influx_tokens.create_token_as_with_id(text,text[],text,text[],timestamp with time zone), '
@@ -97,7 +96,7 @@ is($node->safe_psql('old', q{
 	  . 'influx_tokens.token_allows(text,text), influx_tokens.token_check(text,text,text), '
 	  . 'influx_tokens.token_check(text,text,text,text), influx_tokens.token_info(text)',
 	'PUBLIC may execute exactly the checks, token_info, create_token_as (both forms), the current token\'s, '
-	  . 'permission_matches and the two formatters token_list calls');
+	  . 'permission_matches and the formatter token_list calls');
 
 # A grant an administrator made survives the update of the function it is on.
 $node->safe_psql('mid', q{
