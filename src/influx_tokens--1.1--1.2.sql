@@ -1552,7 +1552,8 @@ AS 'MODULE_PATHNAME', 'influx_tokens_token_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- May the token perform action on the bucket of the named organization?
--- Only an operator token ('**') reaches an organization not its own.
+-- Only '**' and grants without an organization ('read:/buckets', a bucket
+-- by ID without one) reach an organization not the token's own.
 CREATE OR REPLACE FUNCTION @extschema@.token_check(token text, action text, org text, bucket text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'influx_tokens_token_check'
