@@ -237,6 +237,13 @@ errdetail(const char *fmt,...)
 }
 
 int
+errdetail_internal(const char *fmt,...)
+{
+	FORMAT_INTO(discarded, fmt);
+	return 0;
+}
+
+int
 errhint(const char *fmt,...)
 {
 	FORMAT_INTO(discarded, fmt);
