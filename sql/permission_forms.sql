@@ -4,6 +4,7 @@
 \i test/regress_preamble.psql
 SELECT influx_tokens.create_org('form_org') > 0, influx_tokens.create_org('form_other') > 0;
 UPDATE influx_tokens.orgs SET influx_id = '0f0f0f0f0f0f0f01' WHERE name = 'form_org';
+UPDATE influx_tokens.orgs SET influx_id = '0f0f0f0f0f0f0f02' WHERE name = 'form_other';
 SELECT influx_tokens.create_bucket('form_org', 'metrics') > 0, influx_tokens.create_bucket('form_org', 'logs') > 0,
        influx_tokens.create_bucket('form_other', 'metrics') > 0,
        influx_tokens.create_bucket('form_org', '0b1c2d3e4f506172') > 0;
@@ -57,6 +58,9 @@ SELECT q AS question, influx_tokens.token_allows(:'many', q) AS allowed FROM unn
     'write:buckets/logs',
     'read:buckets/0b1c2d3e4f506172',           -- a bucket named like an ID is still a name
     'read:/buckets/0b1c2d3e4f506172',          -- and no bucket has that ID
+    'read:orgs/0f0f0f0f0f0f0f01/orgs/0f0f0f0f0f0f0f01',
+    'read:orgs/0f0f0f0f0f0f0f01/orgs/0f0f0f0f0f0f0f02',  -- another organization is not in this one
+    'read:orgs/0f0f0f0f0f0f0f01/orgs/0f0f0f0f0f0f0f09',  -- nor is one that does not exist
     'write:instance']) AS q;
 SELECT influx_tokens.token_check(:'many', 'read', 'form_other', 'metrics') AS other_orgs_bucket_by_id,
        influx_tokens.token_check(:'many', 'write', 'form_other', 'metrics') AS not_for_write,
@@ -129,6 +133,12 @@ SELECT influx_tokens.token_allows(:'child', 'read:users/0a1b2c3d4e5f6072') AS in
        influx_tokens.token_allows(:'child', 'read:/users/0a1b2c3d4e5f6072') AS without_org,
        influx_tokens.token_allows(:'child', 'read:orgs/0f0f0f0f0f0f0f02/users/0a1b2c3d4e5f6072') AS in_other_org,
        influx_tokens.token_allows(:'all_access', 'read:/users/0a1b2c3d4e5f6072') AS parent_without_org;
+-- read:* covers this organization, and no other asked for as if it were in this one.
+SELECT influx_tokens.token_allows(:'all_access', 'read:orgs') AS own_org,
+       influx_tokens.token_allows(:'all_access', 'read:orgs/0f0f0f0f0f0f0f01/orgs/0f0f0f0f0f0f0f02') AS other_org_in_own,
+       influx_tokens.token_allows(:'all_access', 'read:orgs/0f0f0f0f0f0f0f02') AS other_org,
+       influx_tokens.token_allows(:'all_access', 'read:orgs/0f0f0f0f0f0f0f01/dashboards/0000000000000abc') AS own_dashboard,
+       influx_tokens.token_allows(:'all_access', 'read:orgs/0f0f0f0f0f0f0f02/dashboards/0000000000000abc') AS other_dashboard;
 SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'all_access', '{read:orgs/0f0f0f0f0f0f0f02}'));
 SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'all_access', '{read:/orgs/0f0f0f0f0f0f0f02}'));
 

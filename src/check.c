@@ -116,12 +116,18 @@ record_permits(const TokenRecord *token, const ParsedPermission *question,
 		return false;
 	request.any_id = false;
 
-	if (request.type != RESOURCE_BUCKETS)
+	if (request.type == RESOURCE_ORGS && question->scope != SCOPE_NO_ORG)
 	{
+		/* An organization is in itself: asked for in another, it is not there. */
+		int64		org_id = lookup_org_by_influx_id(question->influx_id);
+
+		if (question->scope == SCOPE_INFLUX_ORG && org_id != request.org_id)
+			return false;
 		request.id = (int64) question->influx_id;
-		if (org_in_itself)
-			request.org_id = lookup_org_by_influx_id(question->influx_id);
+		request.org_id = org_id;
 	}
+	else if (request.type != RESOURCE_BUCKETS)
+		request.id = (int64) question->influx_id;
 	else if (question->bucket_name != NULL)
 	{
 		if (request.org_id == 0)

@@ -225,10 +225,11 @@ ask(FunctionCallInfo fcinfo, const uint8 *digest, const ParsedPermission *parsed
 /*
  * current_token_check(action, bucket) and current_token_check(action, org,
  * bucket): may the current token perform action ("read" or "write") on the
- * named bucket of its organization, or of the named one (which only an
- * operator token reaches unless it is the token's own)?  False when no
- * token is current; never NULL.  The question remembered is the bucket, or
- * the organization, a NUL byte (which no name has) and the bucket.
+ * named bucket of its organization, or of the named one (which only "**"
+ * and grants without an organization reach unless it is the token's own)?
+ * False when no token is current; never NULL.  The question remembered is
+ * the bucket, or the organization, a NUL byte (which no name has) and the
+ * bucket.
  */
 Datum
 influx_tokens_current_token_check(PG_FUNCTION_ARGS)

@@ -103,22 +103,16 @@ BEGIN
 END
 $$;
 -- Every organization and bucket gets an InfluxDB ID (see the install
--- script): the one 1.1's export wrote for it (our id as 16 hex digits),
--- unless another row holds that one already.
+-- script), a random one: 1.1's export wrote our id as 16 hex digits, which
+-- every installation shares (organization 1 everywhere is 0000000000000001),
+-- so an export of one would find another's objects by ID.  An import of a
+-- 1.1 export finds them by the names it carries.
 CREATE FUNCTION @extschema@._new_influx_id()
 RETURNS text
 AS 'MODULE_PATHNAME', 'influx_tokens__new_influx_id'
 LANGUAGE C VOLATILE;
-UPDATE @extschema@.orgs AS o
-SET influx_id = CASE WHEN EXISTS (SELECT FROM @extschema@.orgs AS other
-                                  WHERE other.influx_id OPERATOR(pg_catalog.=) pg_catalog.lpad(pg_catalog.to_hex(o.id), 16, '0'))
-                     THEN @extschema@._new_influx_id() ELSE pg_catalog.lpad(pg_catalog.to_hex(o.id), 16, '0') END
-WHERE o.influx_id IS NULL;
-UPDATE @extschema@.buckets AS b
-SET influx_id = CASE WHEN EXISTS (SELECT FROM @extschema@.buckets AS other
-                                  WHERE other.influx_id OPERATOR(pg_catalog.=) pg_catalog.lpad(pg_catalog.to_hex(b.id), 16, '0'))
-                     THEN @extschema@._new_influx_id() ELSE pg_catalog.lpad(pg_catalog.to_hex(b.id), 16, '0') END
-WHERE b.influx_id IS NULL;
+UPDATE @extschema@.orgs AS o SET influx_id = @extschema@._new_influx_id() WHERE o.influx_id IS NULL;
+UPDATE @extschema@.buckets AS b SET influx_id = @extschema@._new_influx_id() WHERE b.influx_id IS NULL;
 ALTER TABLE @extschema@.orgs ALTER COLUMN influx_id SET DEFAULT @extschema@._new_influx_id(),
     ALTER COLUMN influx_id SET NOT NULL;
 ALTER TABLE @extschema@.buckets ALTER COLUMN influx_id SET DEFAULT @extschema@._new_influx_id(),
@@ -1184,6 +1178,12 @@ BEGIN
     IF jsonb_typeof(auth) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION 'an authorization must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF auth - ARRAY['id', 'token', 'status', 'description', 'orgID', 'org', 'userID', 'user', 'userName',
+                    'createdAt', 'updatedAt', 'links', 'permissions', 'labels', 'expiresAt'] <> '{}' THEN
+        RAISE EXCEPTION 'an authorization has a key InfluxDB does not write'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Keys are InfluxDB''s (id, token, status, description, orgID, org, userID, user, userName, createdAt, updatedAt, links, permissions), written as it writes them, and labels and expiresAt.';
+    END IF;
     IF jsonb_typeof(auth_permissions) <> 'array' THEN
         RAISE EXCEPTION 'permissions must be a JSON array' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -1223,14 +1223,24 @@ BEGIN
                           HINT = 'InfluxDB grants a bucket by its ID; without one the permission is on every bucket.';
             END IF;
             permission := (grant_->>'action') || ':' ||
-                CASE WHEN resource ? 'orgID' THEN 'orgs/' || (resource->>'orgID') || '/' ELSE '/' END ||
-                (resource->>'type') || COALESCE('/' || (resource->>'id'), '');
+                CASE WHEN resource ? 'orgID' THEN 'orgs/' || @extschema@._influx_id(resource->>'orgID', 'organization') || '/'
+                     ELSE '/' END ||
+                (resource->>'type') || COALESCE('/' || @extschema@._influx_id(resource->>'id', 'resource'), '');
             bucket_name := resource->>'name';
         ELSE
             RAISE EXCEPTION 'a permission must be a string or {"action": ..., "resource": {"type": ...}}'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
         parts := @extschema@._permission_parts(permission);
+        -- Our spelling ("read:buckets": the token's organization) is not
+        -- guessed at: in Go's Permission.String the same text means every
+        -- organization.  Only "*" and "**", which InfluxDB has not, are ours.
+        IF parts.scope = 'token' AND parts.resource_type NOT IN ('*', '**') THEN
+            RAISE EXCEPTION 'permission "%" does not say whether it is for one organization or every one',
+                @extschema@._for_message(permission)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Write it as influx CLI does: orgs/<org ID>/<type> for the authorization''s organization, /<type> for every one.';
+        END IF;
         permissions := permissions || permission;
         permission_orgs := permission_orgs || CASE WHEN parts.scope = 'org' THEN parts.org_id END;
         IF parts.scope = 'org' THEN
@@ -1431,7 +1441,8 @@ $$;
  * shape 'rest', the objects of GET /api/v2/authorizations; with 'cli', what
  * `influx auth list --json` prints (permissions as strings, no orgID).  The
  * token is in InfluxDB 2.9's hashed form, never plaintext.  IDs are the
- * InfluxDB IDs kept from an import, or ours as 16 hex digits.  Beyond
+ * InfluxDB IDs of organizations and buckets, and of tokens the one kept from
+ * an import, or ours as 16 hex digits.  Beyond
  * InfluxDB's fields: labels and expiresAt when set, which InfluxDB ignores
  * and import_influxdb2 reads back.  '*' and '**' grants keep their names,
  * which only influx_tokens reads back.
@@ -1611,8 +1622,8 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'influx_tokens_current_token_check'
 LANGUAGE C STABLE PARALLEL UNSAFE;
 
--- The same for a bucket of the named organization: only an operator
--- token ('**') reaches one not its own.
+-- The same for a bucket of the named organization: only '**' and grants
+-- without an organization reach one not the token's own.
 CREATE OR REPLACE FUNCTION @extschema@.current_token_check(action text, org text, bucket text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'influx_tokens_current_token_check'

@@ -1251,6 +1251,12 @@ BEGIN
     IF jsonb_typeof(auth) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION 'an authorization must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF auth - ARRAY['id', 'token', 'status', 'description', 'orgID', 'org', 'userID', 'user', 'userName',
+                    'createdAt', 'updatedAt', 'links', 'permissions', 'labels', 'expiresAt'] <> '{}' THEN
+        RAISE EXCEPTION 'an authorization has a key InfluxDB does not write'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Keys are InfluxDB''s (id, token, status, description, orgID, org, userID, user, userName, createdAt, updatedAt, links, permissions), written as it writes them, and labels and expiresAt.';
+    END IF;
     IF jsonb_typeof(auth_permissions) <> 'array' THEN
         RAISE EXCEPTION 'permissions must be a JSON array' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -1290,14 +1296,24 @@ BEGIN
                           HINT = 'InfluxDB grants a bucket by its ID; without one the permission is on every bucket.';
             END IF;
             permission := (grant_->>'action') || ':' ||
-                CASE WHEN resource ? 'orgID' THEN 'orgs/' || (resource->>'orgID') || '/' ELSE '/' END ||
-                (resource->>'type') || COALESCE('/' || (resource->>'id'), '');
+                CASE WHEN resource ? 'orgID' THEN 'orgs/' || @extschema@._influx_id(resource->>'orgID', 'organization') || '/'
+                     ELSE '/' END ||
+                (resource->>'type') || COALESCE('/' || @extschema@._influx_id(resource->>'id', 'resource'), '');
             bucket_name := resource->>'name';
         ELSE
             RAISE EXCEPTION 'a permission must be a string or {"action": ..., "resource": {"type": ...}}'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
         parts := @extschema@._permission_parts(permission);
+        -- Our spelling ("read:buckets": the token's organization) is not
+        -- guessed at: in Go's Permission.String the same text means every
+        -- organization.  Only "*" and "**", which InfluxDB has not, are ours.
+        IF parts.scope = 'token' AND parts.resource_type NOT IN ('*', '**') THEN
+            RAISE EXCEPTION 'permission "%" does not say whether it is for one organization or every one',
+                @extschema@._for_message(permission)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Write it as influx CLI does: orgs/<org ID>/<type> for the authorization''s organization, /<type> for every one.';
+        END IF;
         permissions := permissions || permission;
         permission_orgs := permission_orgs || CASE WHEN parts.scope = 'org' THEN parts.org_id END;
         IF parts.scope = 'org' THEN
@@ -1498,7 +1514,8 @@ $$;
  * shape 'rest', the objects of GET /api/v2/authorizations; with 'cli', what
  * `influx auth list --json` prints (permissions as strings, no orgID).  The
  * token is in InfluxDB 2.9's hashed form, never plaintext.  IDs are the
- * InfluxDB IDs kept from an import, or ours as 16 hex digits.  Beyond
+ * InfluxDB IDs of organizations and buckets, and of tokens the one kept from
+ * an import, or ours as 16 hex digits.  Beyond
  * InfluxDB's fields: labels and expiresAt when set, which InfluxDB ignores
  * and import_influxdb2 reads back.  '*' and '**' grants keep their names,
  * which only influx_tokens reads back.
@@ -1670,8 +1687,8 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'influx_tokens_current_token_check'
 LANGUAGE C STABLE PARALLEL UNSAFE;
 
--- The same for a bucket of the named organization: only an operator
--- token ('**') reaches one not its own.
+-- The same for a bucket of the named organization: only '**' and grants
+-- without an organization reach one not the token's own.
 CREATE FUNCTION @extschema@.current_token_check(action text, org text, bucket text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'influx_tokens_current_token_check'

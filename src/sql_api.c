@@ -66,10 +66,10 @@ action_argument(FunctionCallInfo fcinfo, int argno)
 /*
  * token_check(token, action, bucket) and token_check(token, action, org,
  * bucket): may the token perform action ("read" or "write") on the named
- * bucket of its own organization, or of the named one (which only an
- * operator token, "**", reaches unless it is the token's own)?  Both SQL
- * overloads call this function; the argument count tells them apart.
- * Never NULL.
+ * bucket of its own organization, or of the named one (which only "**"
+ * and grants without an organization reach unless it is the token's own)?
+ * Both SQL overloads call this function; the argument count tells them
+ * apart.  Never NULL.
  */
 Datum
 influx_tokens_token_check(PG_FUNCTION_ARGS)

@@ -81,7 +81,8 @@ async function validToken(token) {
   return rows[0] || null;
 }
 
-const orgIdOf = (row) => row.org_influx_id || hexId(row.org_id);
+// Every organization has an InfluxDB ID (org_list.influx_id).
+const orgIdOf = (row) => row.org_influx_id;
 
 async function health(req, res) {
   await pool.query('SELECT 1');

@@ -146,6 +146,13 @@ $node->safe_psql('guarded', q{
 is($node->safe_psql('guarded', q{
 	SELECT influx_tokens.token_check(token, 'read', 'metrics') || '/' || influx_tokens.token_allows(token, 'read:instance')
 	FROM kept}), 'true/false', 'once mended, the update goes through and the token means what it meant');
+# 1.1's organizations and buckets get InfluxDB IDs of their own: random, not
+# our ids as 16 hex digits, which every installation would share.
+is($node->safe_psql('guarded', q{
+	SELECT count(*) FILTER (WHERE influx_id ~ '^[0-9a-f]{16}$' AND influx_id <> lpad(to_hex(id), 16, '0'))
+	       || '/' || count(*)
+	FROM (SELECT id, influx_id FROM influx_tokens.orgs UNION ALL SELECT id, influx_id FROM influx_tokens.buckets) AS x}),
+	'2/2', 'the update gives every organization and bucket a random InfluxDB ID');
 
 # Every updated database has the same objects as a fresh install.
 $node->safe_psql('fresh', 'CREATE EXTENSION influx_tokens');
@@ -158,7 +165,9 @@ my $objects = q{
 	  FROM pg_proc p WHERE p.pronamespace = 'influx_tokens'::regnamespace
 	  UNION ALL
 	  SELECT c.relname || '.' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+	         || ' ' || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
 	  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+	  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 	  WHERE c.relnamespace = 'influx_tokens'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
 	  UNION ALL
 	  SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'influx_tokens'::regnamespace
