@@ -1412,6 +1412,12 @@ BEGIN
         RAISE EXCEPTION 'invalid status "%"', @extschema@._for_message(auth->>'status')
             USING ERRCODE = 'invalid_parameter_value', HINT = 'InfluxDB''s status is active or inactive.';
     END IF;
+    IF EXISTS (SELECT FROM @extschema@.tokens AS t
+               WHERE t.influx_id = @extschema@._influx_id(auth->>'id', 'authorization')) THEN
+        RAISE EXCEPTION 'a token with InfluxDB ID % exists already', auth->>'id'
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'skip_existing => true skips tokens whose secret is here already.';
+    END IF;
     IF auth ? 'labels' THEN
         labels := ARRAY(SELECT jsonb_array_elements_text(auth->'labels'));
     END IF;
