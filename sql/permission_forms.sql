@@ -142,6 +142,18 @@ SELECT influx_tokens.token_allows(:'all_access', 'read:orgs') AS own_org,
 SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'all_access', '{read:orgs/0f0f0f0f0f0f0f02}'));
 SELECT error_of(format('SELECT influx_tokens.create_token_as(%L, %L)', :'all_access', '{read:/orgs/0f0f0f0f0f0f0f02}'));
 
+-- Dropping an organization drops other tokens' grants on it by ID: a later organization
+-- with the same ID is not granted.
+SELECT influx_tokens.create_org('form_doomed') > 0;
+UPDATE influx_tokens.orgs SET influx_id = '0f0f0f0f0f0f0f0d' WHERE name = 'form_doomed';
+SELECT influx_tokens.create_token('form_org', '{read:/orgs/0f0f0f0f0f0f0f0d,read:buckets}') AS watcher \gset
+SELECT influx_tokens.token_allows(:'watcher', 'read:/orgs/0f0f0f0f0f0f0f0d') AS before_drop;
+SELECT influx_tokens.drop_org('form_doomed') > 0;
+SELECT permissions FROM influx_tokens.token_info(:'watcher');
+SELECT influx_tokens.create_org('form_reborn') > 0;
+UPDATE influx_tokens.orgs SET influx_id = '0f0f0f0f0f0f0f0d' WHERE name = 'form_reborn';
+SELECT influx_tokens.token_allows(:'watcher', 'read:/orgs/0f0f0f0f0f0f0f0d') AS reborn_granted;
+
 -- permission_matches: the rule alone; both strings with IDs.
 SELECT g AS granted, r AS requested, influx_tokens.permission_matches(g, r) AS matches
 FROM (VALUES ('read:/buckets', 'read:orgs/0000000000000001/buckets/0000000000000002'),

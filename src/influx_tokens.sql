@@ -597,6 +597,11 @@ BEGIN
     DELETE FROM @extschema@.tokens AS t WHERE t.org_id = target_org_id;
     DELETE FROM @extschema@.permissions AS p
     WHERE p.bucket_id IN (SELECT b.id FROM @extschema@.buckets AS b WHERE b.org_id = target_org_id);
+    -- Grants of other tokens on the organization itself, by its InfluxDB ID:
+    -- they would name whatever organization got that ID next.
+    DELETE FROM @extschema@.permissions AS p
+    WHERE p.resource_type = 'orgs'
+      AND p.resource_id = (SELECT o.influx_id FROM @extschema@.orgs AS o WHERE o.id = target_org_id);
     DELETE FROM @extschema@.orgs AS o WHERE o.id = target_org_id;
     RETURN target_org_id;
 END
