@@ -17,6 +17,10 @@
  *	  - the organization of every token written, and every bucket its grants
  *		name, still exist (FOR KEY SHARE: a concurrent drop waits for that
  *		moment, or this commit waits for the drop and fails);
+ *	  - a grant on an organization by ID in the token's organization still
+ *		names that organization (manage.c's rule): an import may have given
+ *		it another InfluxDB ID meanwhile (an update of that unique column
+ *		conflicts with FOR KEY SHARE, so it too waits or is waited for);
  *	  - a child made by create_token_as is still allowed by its parent
  *		(delegation.c's rule, on the parent as it is now, found by the secret
  *		that minted the child) with the parent and its ancestors locked FOR
@@ -217,11 +221,28 @@ lock_references(Datum token_ids)
 		" SELECT (SELECT pg_catalog.count(*) FROM wanted) OPERATOR(pg_catalog.=)"
 		"        (SELECT pg_catalog.count(*) FROM locked)";
 
+	const char *org_grants =
+		"SELECT NOT EXISTS (SELECT FROM influx_tokens.permissions AS p"
+		"                   JOIN influx_tokens.tokens AS t ON t.id OPERATOR(pg_catalog.=) p.token_id"
+		"                   JOIN influx_tokens.orgs AS o ON o.id OPERATOR(pg_catalog.=) t.org_id"
+		"                   WHERE p.token_id OPERATOR(pg_catalog.=) ANY ($1)"
+		"                     AND p.resource_type OPERATOR(pg_catalog.=) 'orgs' AND NOT p.any_org"
+		"                     AND p.resource_id OPERATOR(pg_catalog.<>) o.influx_id)";
+
 	if (!query_is_true(orgs, token_ids) || !query_is_true(buckets, token_ids))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("an organization or bucket of a token written in this transaction was dropped"),
 				 errdetail("It was dropped while the transaction was open; the transaction is rolled back.")));
+	/* Grants on one resource exist from 1.2 on. */
+	if (get_attnum(get_relname_relid("permissions", get_namespace_oid("influx_tokens", false)),
+				   "resource_id") != InvalidAttrNumber &&
+		!query_is_true(org_grants, token_ids))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("the organization a token written in this transaction is granted by ID has another ID now"),
+				 errdetail("An import gave the organization another InfluxDB ID while the transaction was open; the transaction is rolled back."),
+				 errhint("Try again: the permission then names the organization's new ID.")));
 }
 
 /*

@@ -177,6 +177,20 @@ $holder->query_safe('ROLLBACK TO SAVEPOINT s');
 admin_does('savepoint', q{SELECT influx_tokens.revoke_token(token) FROM handed_out WHERE name = 'savepoint'});
 is(commit_result($holder), '', 'savepoint: a child rolled back to a savepoint does not fail the commit');
 
+# A grant on the organization by its InfluxDB ID, made while an import gives
+# the organization another ID: the commit sees the new ID and refuses the
+# grant (40001), rather than leave it naming an ID no organization has.
+sql(q{SELECT influx_tokens.create_org('renamed'); UPDATE influx_tokens.orgs SET influx_id = '0c0c0c0c0c0c0c01' WHERE name = 'renamed'});
+hand_out('by id', 'renamed', '{write:authorizations,read:orgs}');
+$holder = open_child('by id', '{read:orgs/0c0c0c0c0c0c0c01}');
+admin_does('an import giving the organization another ID',
+	q{SELECT influx_tokens.import_influxdb2('[{"orgID": "0c0c0c0c0c0c0c02", "org": "renamed", "token": "renamed-org-token-01", "permissions": ["read:/buckets"]}]')});
+like(commit_result($holder), qr/is granted by ID has another ID now/,
+	'by id: the holder\'s commit refuses a grant on the organization\'s old ID');
+is(child_exists('by id'), '0', 'by id: nothing of the transaction is left');
+is(sql(q{SELECT count(*) FROM influx_tokens.permissions WHERE resource_id = '0c0c0c0c0c0c0c01'}), '0',
+	'by id: no grant names the old ID');
+
 # PREPARE TRANSACTION would hold the commit check's locks at the holder's
 # pleasure: refused.
 hand_out('prepare', 'acme', $parent_grants);
