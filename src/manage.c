@@ -436,16 +436,39 @@ bucket_by_influx_id(text *permission, uint64 influx_id, int64 org_id)
 }
 
 /*
+ * refuse_other_org raises the error about a permission that names an
+ * organization other than its token's: in orgs/<org>/..., or (org_by_id)
+ * as the organization it grants by ID.
+ */
+static void
+refuse_other_org(text *permission_text, const ParsedPermission *parsed, bool org_by_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("permission \"%s\" is not for the token's organization",
+					value_for_message(VARDATA_ANY(permission_text),
+									  VARSIZE_ANY_EXHDR(permission_text))),
+			 org_by_id ? 0 :
+			 errdetail("A permission may name only the organization of its token, as InfluxDB's Authorization.Valid requires."),
+			 org_by_id ?
+			 errhint("Another organization by its ID is \"%s:/orgs/<id>\", without an organization.",
+					 action_name(parsed->action)) : 0));
+}
+
+/*
  * grant_of turns a parsed permission into the grant a token of the
  * organization org_id would hold, or raises the error.  InfluxDB's rules
  * (Authorization.Valid, the API): a permission naming an organization must
- * name the token's own, and "instance" is never granted.
+ * name the token's own, and "instance" is never granted.  *org_influx_id
+ * is the organization's InfluxDB ID, read here the first time a permission
+ * needs it (0 until then): once for all the permissions of a call.
  */
 static TokenGrant
-grant_of(int64 org_id, const char *org_name, text *permission_text,
+grant_of(int64 org_id, const char *org_name, uint64 *org_influx_id, text *permission_text,
 		 const ParsedPermission *parsed)
 {
 	TokenGrant	grant;
+	uint64		named_org = 0;
 
 	if (parsed->resource_type == RESOURCE_INSTANCE)
 		ereport(ERROR,
@@ -455,24 +478,22 @@ grant_of(int64 org_id, const char *org_name, text *permission_text,
 										  VARSIZE_ANY_EXHDR(permission_text))),
 				 errdetail("No token holds \"instance\": as in InfluxDB, whose API refuses to create one."),
 				 errhint("\"**\" is every resource of every organization.")));
-	if (parsed->scope == SCOPE_INFLUX_ORG && parsed->org_influx_id != lookup_org_influx_id(org_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("permission \"%s\" is not for the token's organization",
-						value_for_message(VARDATA_ANY(permission_text),
-										  VARSIZE_ANY_EXHDR(permission_text))),
-				 errdetail("A permission may name only the organization of its token, as InfluxDB's Authorization.Valid requires.")));
 
 	/* An organization is in itself: "orgs/<id>" in an organization is that one. */
-	if (parsed->resource_type == RESOURCE_ORGS && parsed->influx_id != 0 &&
-		parsed->scope != SCOPE_NO_ORG && parsed->influx_id != lookup_org_influx_id(org_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("permission \"%s\" is not for the token's organization",
-						value_for_message(VARDATA_ANY(permission_text),
-										  VARSIZE_ANY_EXHDR(permission_text))),
-				 errhint("Another organization by its ID is \"%s:/orgs/<id>\", without an organization.",
-						 action_name(parsed->action))));
+	if (parsed->scope == SCOPE_INFLUX_ORG)
+		named_org = parsed->org_influx_id;
+	else if (parsed->resource_type == RESOURCE_ORGS && parsed->scope == SCOPE_TOKEN_ORG)
+		named_org = parsed->influx_id;
+	if (named_org != 0)
+	{
+		if (*org_influx_id == 0)
+			*org_influx_id = lookup_org_influx_id(org_id);
+		if (named_org != *org_influx_id)
+			refuse_other_org(permission_text, parsed, parsed->scope != SCOPE_INFLUX_ORG);
+	}
+	if (parsed->scope == SCOPE_INFLUX_ORG && parsed->resource_type == RESOURCE_ORGS &&
+		parsed->influx_id != 0 && parsed->influx_id != *org_influx_id)
+		refuse_other_org(permission_text, parsed, true);
 
 	grant.action = (uint8) parsed->action;
 	grant.resource_type = (int16) parsed->resource_type;
@@ -500,6 +521,7 @@ resolve_grants(int64 org_id, const char *org_name, ArrayType *permissions)
 {
 	ResolvedGrants result = {0, NULL, NULL};
 	Datum	   *elements;
+	uint64		org_influx_id = 0;
 	int			count;
 	int			i;
 
@@ -521,7 +543,8 @@ resolve_grants(int64 org_id, const char *org_name, ArrayType *permissions)
 
 		parse_permission(VARDATA_ANY(permission_text), VARSIZE_ANY_EXHDR(permission_text),
 						 false, &parsed);
-		result.grants[result.count] = grant_of(org_id, org_name, permission_text, &parsed);
+		result.grants[result.count] = grant_of(org_id, org_name, &org_influx_id, permission_text,
+											   &parsed);
 		for (j = 0; j < result.count && !duplicate; j++)
 			duplicate = same_grant(&result.grants[j], &result.grants[result.count]);
 		if (!duplicate)
