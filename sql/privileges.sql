@@ -29,7 +29,13 @@ SET ROLE regress_it_app;
 SELECT influx_tokens.token_check(:'tok', 'write', 'b') AS app_check,
        influx_tokens.token_allows(:'tok', 'read:buckets/b') AS app_allows;
 SELECT org, description, permissions FROM influx_tokens.token_info(:'tok');
+-- ...try InfluxDB's matching rule, and call the formatter token_list uses (it reads nothing)...
+SELECT influx_tokens.permission_matches('write:/buckets', 'write:orgs/0000000000000001/buckets/0000000000000002') AS app_matches,
+       influx_tokens._permission_text('write', 'buckets', true, 'b', '0000000000000002', NULL, NULL) AS app_formats;
 -- ...and nothing else.
+SELECT error_of($$SELECT influx_tokens.import_influxdb2('[]'::jsonb)$$);
+SELECT error_of($$SELECT influx_tokens._import_authorization('{}', '{}', '{}', false, NULL)$$);
+SELECT error_of($$SELECT influx_tokens.export_tokens()$$);
 SELECT error_of($$SELECT influx_tokens.create_token('priv_org', '{write:buckets}')$$);
 SELECT error_of($$SELECT influx_tokens.create_org('mine')$$);
 SELECT error_of($$SELECT influx_tokens.revoke_token(1)$$);
