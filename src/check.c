@@ -101,13 +101,16 @@ record_permits(const TokenRecord *token, const ParsedPermission *question,
 
 	if (!one_resource)
 	{
-		if (org_in_itself)
-		{
-			request.any_id = true;
-			if (grants_allow(token->grants, token->ngrants, token->org_id, &request))
-				request.id = (int64) lookup_org_influx_id(request.org_id);
-			request.any_id = false;
-		}
+		if (grants_allow(token->grants, token->ngrants, token->org_id, &request))
+			return true;
+		if (!org_in_itself)
+			return false;
+		/* Only a grant on the organization by ID is left: read its ID if one could. */
+		request.any_id = true;
+		if (!grants_allow(token->grants, token->ngrants, token->org_id, &request))
+			return false;
+		request.any_id = false;
+		request.id = (int64) lookup_org_influx_id(request.org_id);
 		return grants_allow(token->grants, token->ngrants, token->org_id, &request);
 	}
 
