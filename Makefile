@@ -10,6 +10,7 @@ OBJS = \
 	src/names.o \
 	src/redaction.o \
 	src/lookup.o \
+	src/shared_cache.o \
 	src/cache.o \
 	src/usage.o \
 	src/check.o \

@@ -2,28 +2,49 @@
  *
  * cache.c
  *	  Per-backend cache of tokens (by digest) and of bucket and organization
- *	  names (by scope and name), and its invalidation.
+ *	  names (by scope and name), in front of the shared token cache
+ *	  (shared_cache.c), and the invalidation of both.
  *
- * Correctness first.  Every UPDATE, DELETE and TRUNCATE of the
- * extension's tables fires a statement-level trigger
- * (cache_note_table_change) that
- *	  - clears this backend's cache at once, so the changing session sees its
- *		own uncommitted change at its next check, and
- *	  - registers a relcache invalidation of the changed table, which
- *		PostgreSQL delivers to every other backend (and, through the WAL, to
- *		hot standbys) when the transaction commits, and throws away if it
- *		aborts.
+ * Correctness first.  A backend works in one of two modes, chosen at its
+ * first check:
+ *
+ *	  shared: the library is preloaded and the server is not a hot standby.
+ *		A change to a token (every UPDATE or DELETE of a tokens or
+ *		permissions row that touches what a check reads) fires a row-level
+ *		trigger (cache_note_token_change) that drops that token from this
+ *		backend's cache at once, so the changing session sees its own
+ *		uncommitted change, and remembers its digests; the transaction's
+ *		commit callback publishes them through the shared ring, which also
+ *		drops them from the shared table (shared_cache.c explains why no
+ *		stale record survives).  Every check first drops the tokens the ring
+ *		names since the last one.  An aborted transaction publishes nothing.
+ *		Organization and bucket changes stay coarse (they are rare): they
+ *		clear every backend's name cache through a relcache invalidation.
+ *	  alone: no shared memory (not preloaded), or a hot standby, whose
+ *		changes arrive by WAL replay.  Every change to a table checks read
+ *		clears the whole cache: the changing backend's at once, every other
+ *		backend's through the relcache invalidation the change registers,
+ *		which PostgreSQL delivers when (and only if) the transaction commits,
+ *		and, through the WAL, on hot standbys.
+ *
+ * Writers register that relcache invalidation in both modes, for the
+ * backends and standbys that work alone; a backend in shared mode ignores
+ * it for tokens and permissions (the ring says which token changed).
  * An INSERT changes nothing cached (cache_note_table_insert), so creating
- * tokens leaves every cache warm.
- * The relcache callback only clears the cache; checks call
- * AcceptInvalidationMessages() before trusting it.  An abort of a
- * transaction that changed the tables clears the cache too, since entries
- * may have been loaded from its uncommitted state.
+ * tokens leaves every cache warm.  Checks call AcceptInvalidationMessages()
+ * before trusting the cache.  A transaction that changed the tables
+ * neither reads nor fills the shared table (it may see its own uncommitted
+ * rows), and its abort, a rolled-back savepoint or its PREPARE clears this
+ * backend's cache, since entries may have been loaded from its changes.
+ * COMMIT PREPARED publishes "everything": the transaction's digests died
+ * with the session that prepared it.
  *
  * A load can race with a commit elsewhere: the snapshot misses the commit
  * but its invalidation arrives while we read.  Each load therefore notes
  * the cache generation before taking its snapshot and stores its result only
- * if no invalidation came in between.
+ * if no invalidation came in between.  (A change published through the ring
+ * meanwhile is dropped at the next check, since the ring is read from where
+ * this backend stood before the snapshot.)
  *
  * Only tokens that exist are cached (whatever their status), so a flood of
  * unknown tokens can never push known ones out.  Both tables are bounded by
@@ -34,10 +55,14 @@
 #include "influx_tokens.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "miscadmin.h"
 #include "common/hashfn.h"
 #include "lib/ilist.h"
 #include "mb/pg_wchar.h"
+#include "nodes/parsenodes.h"
 #include "storage/proc.h"
+#include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -90,6 +115,32 @@ static BoundedTable name_table;
 /* Bumped by every invalidation; a load that sees it move stores nothing. */
 static uint64 cache_generation = 0;
 static bool cache_valid = false;
+static bool names_valid = false;
+
+typedef enum CacheMode
+{
+	CACHE_MODE_UNDECIDED,		/* before the first check: nothing cached yet */
+	CACHE_MODE_ALONE,
+	CACHE_MODE_SHARED
+} CacheMode;
+
+static CacheMode cache_mode = CACHE_MODE_UNDECIDED;
+
+/* How far this backend has read the ring of changed tokens (shared mode). */
+static uint64 changes_seen = 0;
+static uint8 (*changes_read)[TOKEN_DIGEST_LENGTH] = NULL;
+
+/*
+ * The tokens this transaction changed, published when it commits (shared
+ * memory available); past PENDING_MAX, "everything" instead.
+ */
+#define PENDING_MAX 1024
+static uint8 (*pending_digests)[TOKEN_DIGEST_LENGTH] = NULL;
+static int	pending_count = 0;
+static bool pending_everything = false;
+static Oid	pending_tokens_relid = InvalidOid;
+
+static ProcessUtility_hook_type prev_process_utility = NULL;
 
 /* Whether the current transaction changed the tables, and where it last said so. */
 static bool changed_in_transaction = false;
@@ -160,6 +211,30 @@ name_key_copy(void *dest, const void *src, Size keysize)
 }
 
 /*
+ * names_build creates the name table in cache_context.
+ */
+static void
+names_build(void)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(NameKey);
+	ctl.entrysize = sizeof(CachedName);
+	ctl.hash = name_key_hash;
+	ctl.match = name_key_match;
+	ctl.keycopy = name_key_copy;
+	ctl.hcxt = cache_context;
+	name_table.table = hash_create("influx_tokens names", 256, &ctl,
+								   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
+								   HASH_KEYCOPY | HASH_CONTEXT);
+	dlist_init(&name_table.lru);
+	name_table.entries = 0;
+	name_table.lru_offset = offsetof(CachedName, lru);
+	names_valid = true;
+}
+
+/*
  * cache_build creates both tables in a fresh memory context.
  */
 static void
@@ -185,20 +260,7 @@ cache_build(void)
 	token_table.entries = 0;
 	token_table.lru_offset = offsetof(CachedToken, lru);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(NameKey);
-	ctl.entrysize = sizeof(CachedName);
-	ctl.hash = name_key_hash;
-	ctl.match = name_key_match;
-	ctl.keycopy = name_key_copy;
-	ctl.hcxt = cache_context;
-	name_table.table = hash_create("influx_tokens names", 256, &ctl,
-									 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
-									 HASH_KEYCOPY | HASH_CONTEXT);
-	dlist_init(&name_table.lru);
-	name_table.entries = 0;
-	name_table.lru_offset = offsetof(CachedName, lru);
-
+	names_build();
 	cache_valid = true;
 }
 
@@ -217,6 +279,77 @@ cache_invalidate(void)
 }
 
 /*
+ * names_invalidate forgets every cached name (shared mode: an organization
+ * or a bucket changed); given back at the next check, like the cache.
+ */
+static void
+names_invalidate(void)
+{
+	cache_generation++;
+	last_name_id = 0;
+	names_valid = false;
+}
+
+/*
+ * forget_token drops the token with this digest from this backend's cache,
+ * counting its pending checks first.
+ */
+static void
+forget_token(const uint8 *digest)
+{
+	CachedToken *cached;
+
+	if (!cache_valid)
+		return;
+	cached = hash_search(token_table.table, digest, HASH_FIND, NULL);
+	if (cached == NULL)
+		return;
+	dlist_delete(&cached->lru);
+	release_token(cached);
+	hash_search(token_table.table, digest, HASH_REMOVE, NULL);
+	token_table.entries--;
+}
+
+/*
+ * decide_mode chooses how this backend's cache is kept right (see the top
+ * of the file), once, before anything is cached.  A backend that began on a
+ * hot standby stays alone after a promotion: invalidations replayed before
+ * it may still be on their way.
+ */
+static void
+decide_mode(void)
+{
+	if (shared_cache_available() && !RecoveryInProgress())
+	{
+		cache_mode = CACHE_MODE_SHARED;
+		changes_read = MemoryContextAlloc(TopMemoryContext,
+										  (Size) shared_cache_ring_size() * TOKEN_DIGEST_LENGTH);
+		changes_seen = shared_cache_change_end();
+	}
+	else
+		cache_mode = CACHE_MODE_ALONE;
+}
+
+/*
+ * read_changes drops the tokens changed elsewhere since the last check, or
+ * everything if the ring no longer holds them all.
+ */
+static void
+read_changes(void)
+{
+	int			count;
+
+	if (shared_cache_change_end() == changes_seen)
+		return;
+	count = shared_cache_changes_since(&changes_seen, changes_read);
+	if (count < 0)
+		cache_invalidate();
+	else
+		for (int i = 0; i < count; i++)
+			forget_token(changes_read[i]);
+}
+
+/*
  * cache_prepare brings the cache up to date with every invalidation received
  * so far; a check calls it once, before any cache_get.  Only here is memory
  * of a cleared cache given back, so records returned by token_cache_get stay
@@ -227,12 +360,21 @@ void
 cache_prepare(void)
 {
 	AcceptInvalidationMessages();
+	if (cache_mode == CACHE_MODE_UNDECIDED)
+		decide_mode();
+	if (cache_mode == CACHE_MODE_SHARED)
+		read_changes();
 	if (!cache_valid)
 	{
 		usage_flush();
 		if (cache_context != NULL)
 			MemoryContextReset(cache_context);
 		cache_build();
+	}
+	else if (!names_valid)
+	{
+		hash_destroy(name_table.table);
+		names_build();
 	}
 
 	/* influx_tokens.cache_size may have been lowered since the last check. */
@@ -248,6 +390,25 @@ static inline bool
 cache_usable(void)
 {
 	return cache_size > 0 && cache_valid;
+}
+
+/*
+ * names_usable is the same for the name table.
+ */
+static inline bool
+names_usable(void)
+{
+	return cache_usable() && names_valid;
+}
+
+/*
+ * shared_usable says whether the shared table may be read and filled now:
+ * this transaction changed nothing it could see uncommitted.
+ */
+static inline bool
+shared_usable(void)
+{
+	return cache_mode == CACHE_MODE_SHARED && cache_usable() && !changed_in_transaction;
 }
 
 /*
@@ -326,7 +487,7 @@ token_cache_get(const uint8 *digest, UsagePending **usage)
 {
 	uint64		generation = cache_generation;
 	CachedToken *cached;
-	TokenRecord *record;
+	TokenRecord *record = NULL;
 	Size		size;
 
 	*usage = NULL;
@@ -338,7 +499,20 @@ token_cache_get(const uint8 *digest, UsagePending **usage)
 	}
 
 	stats.misses++;
-	record = lookup_token(digest);
+	if (shared_usable())
+	{
+		Oid			tokens_relid = lookup_tokens_relid();
+
+		record = shared_cache_get(tokens_relid, digest);
+		if (record == NULL)
+		{
+			record = lookup_token(digest);
+			if (record != NULL)
+				shared_cache_put(tokens_relid, digest, record, changes_seen);
+		}
+	}
+	else
+		record = lookup_token(digest);
 	if (record == NULL || !cache_usable() || generation != cache_generation)
 		return record;
 
@@ -373,7 +547,7 @@ name_cache_get(int64 scope, const char *name, size_t length, NameLookup lookup)
 	if (length > NAME_MAX_BYTES)
 		return 0;
 
-	if (last_name_id != 0 && cache_usable() && last_name.scope == scope &&
+	if (last_name_id != 0 && names_usable() && last_name.scope == scope &&
 		last_name.name_length == length && memcmp(last_name.name, name, length) == 0)
 		return last_name_id;
 
@@ -381,7 +555,7 @@ name_cache_get(int64 scope, const char *name, size_t length, NameLookup lookup)
 	key.name_length = (uint32) length;
 	memcpy(key.name, name, length);
 
-	if (cache_usable() && (cached = bounded_lookup(&name_table, &key)) != NULL)
+	if (names_usable() && (cached = bounded_lookup(&name_table, &key)) != NULL)
 	{
 		name_key_copy(&last_name, &key, sizeof(key));
 		last_name_id = cached->id;
@@ -389,7 +563,7 @@ name_cache_get(int64 scope, const char *name, size_t length, NameLookup lookup)
 	}
 
 	id = lookup(scope, name, length);
-	if (id != 0 && cache_usable() && generation == cache_generation)
+	if (id != 0 && names_usable() && generation == cache_generation)
 	{
 		cached = bounded_insert(&name_table, &key, NULL);
 		cached->id = id;
@@ -427,18 +601,17 @@ org_cache_get_id(const char *name, size_t length)
 }
 
 /*
- * cache_note_table_change is called by the trigger on the extension's
- * tables: clear this backend's cache now, and have every other backend
- * clear theirs when (and only if) this transaction commits.  One
- * invalidation per subtransaction is enough; a later one in an aborted
- * subtransaction would be lost with it, hence the subtransaction id.
+ * notify_others registers, once per subtransaction, the relcache
+ * invalidation of a changed table: PostgreSQL delivers it to every other
+ * backend (and, through the WAL, to hot standbys) when, and only if, this
+ * transaction commits.  One per subtransaction is enough; a later one in
+ * an aborted subtransaction would be lost with it, hence the subtransaction
+ * id.
  */
-void
-cache_note_table_change(Oid relid)
+static void
+notify_others(Oid relid)
 {
-	cache_invalidate();
 	changed_in_transaction = true;
-
 	if (notified_lxid != COMPAT_MY_LXID ||
 		notified_subxid != GetCurrentSubTransactionId())
 	{
@@ -446,6 +619,68 @@ cache_note_table_change(Oid relid)
 		notified_lxid = COMPAT_MY_LXID;
 		notified_subxid = GetCurrentSubTransactionId();
 	}
+}
+
+/*
+ * pending_reset forgets the changes of the transaction that ended.
+ */
+static void
+pending_reset(void)
+{
+	pending_count = 0;
+	pending_everything = false;
+}
+
+/*
+ * cache_note_table_change is called by the trigger for a change of an
+ * organization or a bucket (coarse, see the top of the file): clear this
+ * backend's cache now, and have every other backend clear theirs, or their
+ * name caches, when (and only if) this transaction commits.
+ */
+void
+cache_note_table_change(Oid relid)
+{
+	cache_invalidate();
+	notify_others(relid);
+}
+
+/*
+ * cache_note_token_change is called by the row trigger for a change of a
+ * tokens or permissions row (relid) that changed the record of the tokens
+ * with these digests: drop them here now, and from every cache when this
+ * transaction commits.
+ */
+void
+cache_note_token_change(Oid relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int count)
+{
+	for (int i = 0; i < count; i++)
+		forget_token(digests[i]);
+	notify_others(relid);
+	if (!shared_cache_available() || pending_everything)
+		return;
+	if (pending_digests == NULL)
+		pending_digests = MemoryContextAlloc(TopMemoryContext,
+											 PENDING_MAX * TOKEN_DIGEST_LENGTH);
+	if (pending_count + count > PENDING_MAX)
+	{
+		pending_everything = true;
+		return;
+	}
+	pending_tokens_relid = lookup_tokens_relid();
+	memcpy(pending_digests[pending_count], digests, (Size) count * TOKEN_DIGEST_LENGTH);
+	pending_count += count;
+}
+
+/*
+ * cache_note_every_token_changed is called by the trigger for a TRUNCATE of
+ * tokens or permissions: as cache_note_table_change, and every cache drops
+ * every token when this transaction commits.
+ */
+void
+cache_note_every_token_changed(Oid relid)
+{
+	cache_note_table_change(relid);
+	pending_everything = true;
 }
 
 /*
@@ -464,22 +699,36 @@ cache_note_table_insert(void)
 }
 
 /*
- * relcache_changed is the relcache callback: any invalidation of one of our
- * tables, or of every relation (InvalidOid), clears the cache and the
- * remembered relation OIDs.
+ * relcache_changed is the relcache callback.  An invalidation of every
+ * relation (InvalidOid) clears the cache; one of our tables also makes
+ * lookups find the relations again, and clears the cache when this backend
+ * works alone, or (shared mode) the name cache for an organization or
+ * bucket change: the ring says which tokens changed.
  */
 static void
 relcache_changed(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || lookup_is_extension_relation(relid))
+	if (relid == InvalidOid)
 	{
 		lookup_forget_relations();
 		cache_invalidate();
 	}
+	else if (lookup_is_extension_relation(relid))
+	{
+		bool		token_data = lookup_was_token_relation(relid);
+
+		lookup_forget_relations();
+		if (cache_mode != CACHE_MODE_SHARED)
+			cache_invalidate();
+		else if (!token_data)
+			names_invalidate();
+	}
 }
 
 /*
- * transaction_ended clears the cache after an abort of a transaction that
+ * transaction_ended publishes a committed transaction's token changes
+ * (after the commit is visible to every snapshot: see shared_cache.c), and
+ * clears the cache after an abort or a PREPARE of a transaction that
  * changed the tables: entries may have been loaded from its changes.  (The
  * pending usage counts are added to shared memory by usage.c's own
  * callback; the entries holding them are freed only at the next check.)
@@ -487,19 +736,33 @@ relcache_changed(Datum arg, Oid relid)
 static void
 transaction_ended(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	switch (event)
 	{
-		if (changed_in_transaction)
-			cache_invalidate();
-		changed_in_transaction = false;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if ((pending_count > 0 || pending_everything) && shared_cache_available())
+				shared_cache_publish(pending_tokens_relid, pending_digests, pending_count,
+									 pending_everything);
+			pending_reset();
+			changed_in_transaction = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			if (changed_in_transaction)
+				cache_invalidate();
+			pending_reset();
+			changed_in_transaction = false;
+			break;
+		default:
+			break;
 	}
-	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-			 event == XACT_EVENT_PREPARE)
-		changed_in_transaction = false;
 }
 
 /*
- * subtransaction_ended does the same for a rolled-back savepoint.
+ * subtransaction_ended does the same for a rolled-back savepoint (its
+ * digests stay pending: publishing a token that did not change costs one
+ * reload).
  */
 static void
 subtransaction_ended(SubXactEvent event, SubTransactionId mySubid,
@@ -507,6 +770,34 @@ subtransaction_ended(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && changed_in_transaction)
 		cache_invalidate();
+}
+
+/*
+ * process_utility publishes "everything" after a COMMIT PREPARED, now
+ * visible: which tokens the prepared transaction changed was known only to
+ * the session that prepared it.  (Its relcache invalidations, kept with
+ * the prepared transaction, reach the backends that work alone.)
+ */
+static void
+process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				ProcessUtilityContext context, ParamListInfo params,
+				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *statement = pstmt->utilityStmt;
+	bool		commit_prepared = IsA(statement, TransactionStmt) &&
+		((TransactionStmt *) statement)->kind == TRANS_STMT_COMMIT_PREPARED;
+
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+							 queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+	if (commit_prepared && shared_cache_available())
+	{
+		shared_cache_publish(InvalidOid, NULL, 0, true);
+		cache_invalidate();
+	}
 }
 
 /*
@@ -542,4 +833,11 @@ cache_init(void)
 	CacheRegisterRelcacheCallback(relcache_changed, (Datum) 0);
 	RegisterXactCallback(transaction_ended, NULL);
 	RegisterSubXactCallback(subtransaction_ended, NULL);
+
+	/* Only a preloaded library has the shared ring COMMIT PREPARED must reach. */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_process_utility = ProcessUtility_hook;
+		ProcessUtility_hook = process_utility;
+	}
 }

@@ -177,35 +177,47 @@ DROP FUNCTION @extschema@.set_token_permissions(bigint, text[]);
 
 
 /*
- * Every backend caches tokens and buckets (src/cache.c).  Any change to a
- * table a check reads clears the changing backend's cache at once and, when
- * the transaction commits, every other backend's (and hot standbys', through
- * the WAL), and the row-level triggers below do it for the rows logical
- * replication applies (see the install script).
+ * Every backend caches tokens and buckets (src/cache.c).  From 1.2 a change
+ * to a token invalidates that token only, row by row
+ * (invalidate_cached_token); organizations, buckets and TRUNCATE stay
+ * coarse, and row-level triggers enabled for replicas do it for the
+ * organizations and buckets logical replication applies (see the install
+ * script).
  */
 CREATE OR REPLACE FUNCTION @extschema@._invalidate_cache()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'influx_tokens__invalidate_cache'
 LANGUAGE C;
 
+DROP TRIGGER invalidate_cache ON @extschema@.tokens;
+DROP TRIGGER invalidate_cache ON @extschema@.permissions;
+CREATE TRIGGER invalidate_cache
+    AFTER INSERT OR TRUNCATE ON @extschema@.tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cache
+    AFTER INSERT OR TRUNCATE ON @extschema@.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cached_token
+    AFTER UPDATE OR DELETE ON @extschema@.tokens
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cached_token
+    AFTER UPDATE OR DELETE ON @extschema@.permissions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cached_token;
+ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cached_token;
+
 -- The apply worker of logical replication fires row-level triggers enabled
--- for replicas only (see the install script).
+-- for replicas (or always) only (see the install script).
 CREATE TRIGGER invalidate_cache_on_apply
     AFTER INSERT OR UPDATE OR DELETE ON @extschema@.orgs
     FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
 CREATE TRIGGER invalidate_cache_on_apply
     AFTER INSERT OR UPDATE OR DELETE ON @extschema@.buckets
     FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
-CREATE TRIGGER invalidate_cache_on_apply
-    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.tokens
-    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
-CREATE TRIGGER invalidate_cache_on_apply
-    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.permissions
-    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
 ALTER TABLE @extschema@.orgs ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
 ALTER TABLE @extschema@.buckets ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
-ALTER TABLE @extschema@.tokens ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
-ALTER TABLE @extschema@.permissions ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
 
 ------------------------------------------------------------------------------
 -- C building blocks (src/manage.c, src/usage.c).  Not callable by PUBLIC.
@@ -1602,6 +1614,15 @@ COMMENT ON FUNCTION @extschema@.token_check(text, text, text, text) IS
 COMMENT ON FUNCTION @extschema@.token_allows(text, text) IS
 'Does the token hold the permission, e.g. ''read:orgs'' or ''write:buckets/metrics''? Never NULL (PUBLIC).';
 
+CREATE FUNCTION @extschema@.shared_cache_stats(
+    OUT capacity integer, OUT tokens bigint, OUT max_grants integer,
+    OUT memory_bytes bigint, OUT bytes_per_token bigint,
+    OUT hits bigint, OUT misses bigint, OUT stores bigint, OUT evictions bigint,
+    OUT removals bigint, OUT flushes bigint, OUT changes bigint)
+AS 'MODULE_PATHNAME', 'influx_tokens_shared_cache_stats'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.shared_cache_stats() IS
+'The token cache all backends share (NULL when the library is not preloaded): capacity, entries, memory, counters.';
 COMMENT ON FUNCTION @extschema@.cache_stats() IS
 'This backend''s token cache: capacity, entries, memory, hits, misses, evictions, invalidations.';
 

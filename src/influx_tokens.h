@@ -11,6 +11,8 @@
  *	  permission.c		the permission language and grant matching
  *	  lookup.c			reading the extension's tables (no SPI)
  *	  cache.c			the per-backend cache and its invalidation
+ *	  shared_cache.c	the token cache all backends share, and the ring of
+ *						changed tokens (when preloaded)
  *	  usage.c			usage counters in shared memory and their file
  *	  check.c			the authorization decision
  *	  delegation.c		the no-escalation rule of tokens creating tokens
@@ -25,8 +27,8 @@
  *	  import.c			C building blocks of the import from InfluxDB
  *	  legacy.c			entry points named by the 1.0 and 1.1 scripts
  * Layers call downwards only: sql_api/manage -> check -> cache -> lookup
- * -> permission -> names, token_format, digest; check and cache count
- * checks through usage.
+ * -> permission -> names, token_format, digest; cache also uses
+ * shared_cache; check and cache count checks through usage.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,7 +40,9 @@
 
 #include "fmgr.h"
 #include "lib/ilist.h"
+#include "access/htup.h"
 #include "utils/array.h"
+#include "utils/relcache.h"
 #include "utils/timestamp.h"
 
 /* ---- token_format.c ---- */
@@ -214,7 +218,46 @@ extern char *lookup_org_name(int64 org_id);
 extern void lookup_buckets_of_org(int64 org_id, void (*found) (int64 id, text *name, void *arg),
 								  void *arg);
 extern bool lookup_is_extension_relation(Oid relid);
+extern bool lookup_is_token_relation(Oid relid);
+extern bool lookup_was_token_relation(Oid relid);
+extern Oid	lookup_tokens_relid(void);
 extern void lookup_forget_relations(void);
+
+/* The most digests one changed row of tokens or permissions names. */
+#define LOOKUP_MAX_CHANGED_DIGESTS 4
+
+extern int	lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
+								   uint8 (*digests)[TOKEN_DIGEST_LENGTH]);
+
+/* ---- shared_cache.c ---- */
+
+typedef struct SharedCacheStats
+{
+	int			capacity;		/* influx_tokens.shared_cache_size */
+	int			max_grants;		/* tokens with more grants are not shared */
+	int64		tokens;			/* tokens in the shared table now */
+	int64		memory_bytes;	/* shared memory of the table and the ring */
+	int64		bytes_per_token;	/* of the table, per token it can hold */
+	int64		hits;
+	int64		misses;
+	int64		stores;
+	int64		evictions;
+	int64		removals;		/* entries removed because their token changed */
+	int64		flushes;		/* times everything was dropped */
+	int64		changes;		/* changes published so far */
+} SharedCacheStats;
+
+extern void shared_cache_init(void);
+extern bool shared_cache_available(void);
+extern uint64 shared_cache_change_end(void);
+extern int	shared_cache_ring_size(void);
+extern int	shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH]);
+extern TokenRecord *shared_cache_get(Oid tokens_relid, const uint8 *digest);
+extern void shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenRecord *record,
+							 uint64 seen);
+extern void shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH],
+								 int count, bool everything);
+extern SharedCacheStats shared_cache_get_stats(void);
 
 /* ---- usage.c (the pending counts; the rest is declared below) ---- */
 
@@ -244,7 +287,7 @@ typedef struct CacheStats
 	int64		hits;
 	int64		misses;
 	int64		evictions;
-	int64		invalidations;
+	int64		invalidations;	/* times the whole cache was cleared */
 } CacheStats;
 
 extern void cache_init(void);
@@ -254,6 +297,8 @@ extern const TokenRecord *token_cache_get(const uint8 *digest,
 extern int64 bucket_cache_get_id(int64 org_id, const char *name, size_t length);
 extern int64 org_cache_get_id(const char *name, size_t length);
 extern void cache_note_table_change(Oid relid);
+extern void cache_note_token_change(Oid relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int count);
+extern void cache_note_every_token_changed(Oid relid);
 extern void cache_note_table_insert(void);
 extern CacheStats cache_get_stats(void);
 
@@ -343,6 +388,7 @@ extern Datum influx_tokens_token_check(PG_FUNCTION_ARGS);
 extern Datum influx_tokens_token_allows(PG_FUNCTION_ARGS);
 extern Datum influx_tokens__invalidate_cache(PG_FUNCTION_ARGS);
 extern Datum influx_tokens_cache_stats(PG_FUNCTION_ARGS);
+extern Datum influx_tokens_shared_cache_stats(PG_FUNCTION_ARGS);
 extern Datum influx_tokens__generate_token(PG_FUNCTION_ARGS);
 extern Datum influx_tokens__token_digest(PG_FUNCTION_ARGS);
 extern Datum influx_tokens__check_name(PG_FUNCTION_ARGS);

@@ -221,15 +221,22 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.permissions_id_seq', '')
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.token_labels', '');
 
 /*
- * Every backend caches tokens and buckets (src/cache.c).  Any change to a
- * table a check reads clears the changing backend's cache at once and, when
- * the transaction commits, every other backend's (and hot standbys', through
- * the WAL).  ENABLE ALWAYS keeps the statement-level triggers firing under
- * session_replication_role = replica.  The apply worker of logical
- * replication fires no statement-level trigger for the rows it applies, only
- * row-level ones enabled for replicas: invalidate_cache_on_apply, ENABLE
- * REPLICA, so that it fires there and nowhere else (a subscriber's cached
- * tokens follow what is applied; the publisher pays nothing per row).
+ * Every backend caches tokens and buckets (src/cache.c), and with the
+ * library preloaded all backends share a token cache too
+ * (src/shared_cache.c).  A change to a token (an UPDATE or DELETE of its
+ * tokens or permissions rows) is seen row by row by invalidate_cached_token:
+ * that token is dropped from the changing backend's cache at once and, when
+ * the transaction commits, from every cache; the relcache invalidation it
+ * also registers reaches backends without shared memory and hot standbys
+ * (through the WAL), which clear their whole cache.  A change to an
+ * organization or a bucket, and a TRUNCATE, clear caches coarsely
+ * (invalidate_cache, statement-level).  An INSERT invalidates nothing.
+ * ENABLE ALWAYS keeps the triggers firing under session_replication_role =
+ * replica and in logical replication's apply worker.  The apply worker
+ * fires no statement-level trigger for the rows it applies, only row-level
+ * ones enabled for replicas or always: invalidate_cache_on_apply, ENABLE
+ * REPLICA, covers organizations and buckets there (and nowhere else: the
+ * publisher pays nothing per row).
  */
 CREATE FUNCTION @extschema@._invalidate_cache()
 RETURNS trigger
@@ -243,31 +250,31 @@ CREATE TRIGGER invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.buckets
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
 CREATE TRIGGER invalidate_cache
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.tokens
+    AFTER INSERT OR TRUNCATE ON @extschema@.tokens
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
 CREATE TRIGGER invalidate_cache
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.permissions
+    AFTER INSERT OR TRUNCATE ON @extschema@.permissions
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cached_token
+    AFTER UPDATE OR DELETE ON @extschema@.tokens
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
+CREATE TRIGGER invalidate_cached_token
+    AFTER UPDATE OR DELETE ON @extschema@.permissions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
 ALTER TABLE @extschema@.orgs ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.buckets ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cache;
+ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cached_token;
+ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cached_token;
 CREATE TRIGGER invalidate_cache_on_apply
     AFTER INSERT OR UPDATE OR DELETE ON @extschema@.orgs
     FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
 CREATE TRIGGER invalidate_cache_on_apply
     AFTER INSERT OR UPDATE OR DELETE ON @extschema@.buckets
     FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
-CREATE TRIGGER invalidate_cache_on_apply
-    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.tokens
-    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
-CREATE TRIGGER invalidate_cache_on_apply
-    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.permissions
-    FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();
 ALTER TABLE @extschema@.orgs ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
 ALTER TABLE @extschema@.buckets ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
-ALTER TABLE @extschema@.tokens ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
-ALTER TABLE @extschema@.permissions ENABLE REPLICA TRIGGER invalidate_cache_on_apply;
 
 ------------------------------------------------------------------------------
 -- C building blocks (src/manage.c, src/usage.c).  Not callable by PUBLIC.
@@ -1666,12 +1673,22 @@ CREATE FUNCTION @extschema@.cache_stats(
 AS 'MODULE_PATHNAME', 'influx_tokens_cache_stats'
 LANGUAGE C VOLATILE;
 
+CREATE FUNCTION @extschema@.shared_cache_stats(
+    OUT capacity integer, OUT tokens bigint, OUT max_grants integer,
+    OUT memory_bytes bigint, OUT bytes_per_token bigint,
+    OUT hits bigint, OUT misses bigint, OUT stores bigint, OUT evictions bigint,
+    OUT removals bigint, OUT flushes bigint, OUT changes bigint)
+AS 'MODULE_PATHNAME', 'influx_tokens_shared_cache_stats'
+LANGUAGE C VOLATILE;
+
 COMMENT ON FUNCTION @extschema@.token_check(text, text, text) IS
 'May the token read or write the named bucket of its organization? Never NULL (PUBLIC).';
 COMMENT ON FUNCTION @extschema@.token_check(text, text, text, text) IS
 'May the token read or write the named bucket of the named organization? Never NULL (PUBLIC).';
 COMMENT ON FUNCTION @extschema@.token_allows(text, text) IS
 'Does the token hold the permission, e.g. ''read:orgs'' or ''write:buckets/metrics''? Never NULL (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.shared_cache_stats() IS
+'The token cache all backends share (NULL when the library is not preloaded): capacity, entries, memory, counters.';
 COMMENT ON FUNCTION @extschema@.cache_stats() IS
 'This backend''s token cache: capacity, entries, memory, hits, misses, evictions, invalidations.';
 

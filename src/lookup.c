@@ -25,6 +25,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_collation_d.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -208,6 +209,39 @@ lookup_is_extension_relation(Oid relid)
 {
 	return relid == relations.tokens || relid == relations.buckets ||
 		relid == relations.permissions || relid == relations.orgs;
+}
+
+/*
+ * lookup_is_token_relation says whether relid is one of the tables a
+ * token's record is read from (tokens, permissions), resolving the
+ * relations first.
+ */
+bool
+lookup_is_token_relation(Oid relid)
+{
+	resolve_relations();
+	return relid == relations.tokens || relid == relations.permissions;
+}
+
+/*
+ * lookup_was_token_relation is the same without resolving: as last
+ * resolved (for the relcache callback, which must not read catalogs).
+ */
+bool
+lookup_was_token_relation(Oid relid)
+{
+	return relations.valid &&
+		(relid == relations.tokens || relid == relations.permissions);
+}
+
+/*
+ * lookup_tokens_relid returns the OID of the tokens table.
+ */
+Oid
+lookup_tokens_relid(void)
+{
+	resolve_relations();
+	return relations.tokens;
 }
 
 /*
@@ -731,4 +765,147 @@ lookup_org_influx_id(int64 org_id)
 	if (!parse_influx_id(VARDATA_ANY(digits), VARSIZE_ANY_EXHDR(digits), &influx_id))
 		return 0;
 	return influx_id;
+}
+
+/*
+ * add_digest_of appends the digest in column attnum of a tokens row to
+ * digests, unless it is NULL or already there.
+ */
+static void
+add_digest_of(HeapTuple tuple, TupleDesc desc, AttrNumber attnum,
+			  uint8 (*digests)[TOKEN_DIGEST_LENGTH], int *count)
+{
+	bool		isnull;
+	Datum		value;
+	bytea	   *digest;
+
+	if (attnum == InvalidAttrNumber)
+		return;
+	value = heap_getattr(tuple, attnum, desc, &isnull);
+	if (isnull)
+		return;
+	digest = DatumGetByteaPP(value);
+	if (VARSIZE_ANY_EXHDR(digest) != TOKEN_DIGEST_LENGTH)
+		return;
+	for (int i = 0; i < *count; i++)
+		if (memcmp(digests[i], VARDATA_ANY(digest), TOKEN_DIGEST_LENGTH) == 0)
+			return;
+	memcpy(digests[(*count)++], VARDATA_ANY(digest), TOKEN_DIGEST_LENGTH);
+}
+
+/*
+ * column_changed says whether column attnum differs between two versions
+ * of a row (by its stored image: a value stored differently counts as
+ * changed, which only invalidates more).
+ */
+static bool
+column_changed(TupleDesc desc, HeapTuple old_tuple, HeapTuple new_tuple, AttrNumber attnum)
+{
+	Form_pg_attribute att;
+	bool		old_null;
+	bool		new_null;
+	Datum		old_value;
+	Datum		new_value;
+
+	if (attnum == InvalidAttrNumber)
+		return false;
+	att = TupleDescAttr(desc, attnum - 1);
+	old_value = heap_getattr(old_tuple, attnum, desc, &old_null);
+	new_value = heap_getattr(new_tuple, attnum, desc, &new_null);
+	if (old_null || new_null)
+		return old_null != new_null;
+	return !datum_image_eq(old_value, new_value, att->attbyval, att->attlen);
+}
+
+/*
+ * token_row_digests adds the digests of a tokens row: its secret and the
+ * one its last rotation replaced.
+ */
+static void
+token_row_digests(HeapTuple tuple, TupleDesc desc, uint8 (*digests)[TOKEN_DIGEST_LENGTH],
+				  int *count)
+{
+	add_digest_of(tuple, desc, relations.token_columns.digest, digests, count);
+	add_digest_of(tuple, desc, relations.token_columns.previous_digest, digests, count);
+}
+
+/*
+ * digests_of_token adds the digests of the token with this id, as this
+ * session sees it now; none if it is gone (deleted in this transaction:
+ * its own row's trigger named them).
+ */
+static void
+digests_of_token(int64 token_id, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int *count)
+{
+	Snapshot	snapshot = latest_snapshot();
+	Relation	rel = table_open(relations.tokens, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, relations.token_columns.id, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(token_id));
+	scan = systable_beginscan(rel, relations.tokens_id_index, true, snapshot, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		token_row_digests(tuple, RelationGetDescr(rel), digests, count);
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+}
+
+/*
+ * grant_row_token_id returns the token_id of a permissions row.
+ */
+static int64
+grant_row_token_id(HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		value = heap_getattr(tuple, relations.grant_columns.token_id, desc, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(value);
+}
+
+/*
+ * lookup_changed_digests returns in digests (room for
+ * LOOKUP_MAX_CHANGED_DIGESTS) the digests of the tokens whose record a
+ * change of one row of tokens or permissions (old_tuple, and new_tuple for
+ * an UPDATE) may have changed, and their number.  An update of a tokens row
+ * that leaves every column a check reads as it was (a description, a
+ * user name) changes no record: none.
+ */
+int
+lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
+					   uint8 (*digests)[TOKEN_DIGEST_LENGTH])
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			count = 0;
+
+	resolve_relations();
+	if (RelationGetRelid(rel) == relations.tokens)
+	{
+		const TokenColumns *c = &relations.token_columns;
+
+		if (new_tuple != NULL &&
+			!column_changed(desc, old_tuple, new_tuple, c->id) &&
+			!column_changed(desc, old_tuple, new_tuple, c->org_id) &&
+			!column_changed(desc, old_tuple, new_tuple, c->digest) &&
+			!column_changed(desc, old_tuple, new_tuple, c->status) &&
+			!column_changed(desc, old_tuple, new_tuple, c->expires_at) &&
+			!column_changed(desc, old_tuple, new_tuple, c->previous_digest) &&
+			!column_changed(desc, old_tuple, new_tuple, c->previous_valid_until))
+			return 0;
+		token_row_digests(old_tuple, desc, digests, &count);
+		if (new_tuple != NULL)
+			token_row_digests(new_tuple, desc, digests, &count);
+	}
+	else if (RelationGetRelid(rel) == relations.permissions)
+	{
+		int64		old_token = grant_row_token_id(old_tuple, desc);
+		int64		new_token = new_tuple ? grant_row_token_id(new_tuple, desc) : old_token;
+
+		digests_of_token(old_token, digests, &count);
+		if (new_token != old_token)
+			digests_of_token(new_token, digests, &count);
+	}
+	return count;
 }

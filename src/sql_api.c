@@ -30,6 +30,7 @@ PG_FUNCTION_INFO_V1(influx_tokens_token_check);
 PG_FUNCTION_INFO_V1(influx_tokens_token_allows);
 PG_FUNCTION_INFO_V1(influx_tokens_permission_matches);
 PG_FUNCTION_INFO_V1(influx_tokens__invalidate_cache);
+PG_FUNCTION_INFO_V1(influx_tokens_shared_cache_stats);
 PG_FUNCTION_INFO_V1(influx_tokens_cache_stats);
 
 void		_PG_init(void);
@@ -42,6 +43,7 @@ _PG_init(void)
 {
 	redaction_init();
 	usage_init();
+	shared_cache_init();
 	cache_init();
 	commit_check_init();
 	identity_init();
@@ -191,25 +193,52 @@ influx_tokens_permission_matches(PG_FUNCTION_ARGS)
 
 /*
  * _invalidate_cache(): trigger on the tables checks read; see cache.c for
- * why this keeps every backend's cache correct.  An INSERT invalidates
- * nothing that is cached: caches hold only rows that exist (see
+ * why this keeps every backend's cache correct.  Row by row on tokens and
+ * permissions, it names the tokens whose record changed (none when only a
+ * description or another column checks never read changed); on the other
+ * tables, or for a whole statement, it invalidates coarsely.  An INSERT
+ * invalidates nothing that is cached: caches hold only rows that exist (see
  * cache_note_table_insert).
  */
 Datum
 influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	Oid			relid;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("_invalidate_cache() must be called as a trigger")));
+	rel = trigdata->tg_relation;
+	relid = RelationGetRelid(rel);
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		cache_note_table_insert();
+	else if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) && lookup_is_token_relation(relid))
+	{
+		uint8		digests[LOOKUP_MAX_CHANGED_DIGESTS][TOKEN_DIGEST_LENGTH];
+		int			count;
+
+		count = lookup_changed_digests(rel, trigdata->tg_trigtuple,
+									   TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+									   trigdata->tg_newtuple : NULL,
+									   digests);
+		if (count > 0)
+		{
+			cache_note_token_change(relid, digests, count);
+			commit_check_note_change();
+		}
+	}
+	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) && lookup_is_token_relation(relid))
+	{
+		cache_note_every_token_changed(relid);
+		commit_check_note_change();
+	}
 	else
 	{
-		cache_note_table_change(RelationGetRelid(trigdata->tg_relation));
+		cache_note_table_change(relid);
 		commit_check_note_change();
 	}
 	return PointerGetDatum(NULL);
@@ -238,6 +267,41 @@ influx_tokens_cache_stats(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum(stats.misses);
 	values[6] = Int64GetDatum(stats.evictions);
 	values[7] = Int64GetDatum(stats.invalidations);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * shared_cache_stats(): the token cache all backends share, for
+ * administrators and benchmarks; no row when the library is not preloaded.
+ */
+Datum
+influx_tokens_shared_cache_stats(PG_FUNCTION_ARGS)
+{
+	SharedCacheStats stats;
+	TupleDesc	desc;
+	Datum		values[12];
+	bool		nulls[12] = {false};
+
+	if (!shared_cache_available())
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	stats = shared_cache_get_stats();
+
+	values[0] = Int32GetDatum(stats.capacity);
+	values[1] = Int64GetDatum(stats.tokens);
+	values[2] = Int32GetDatum(stats.max_grants);
+	values[3] = Int64GetDatum(stats.memory_bytes);
+	values[4] = Int64GetDatum(stats.bytes_per_token);
+	values[5] = Int64GetDatum(stats.hits);
+	values[6] = Int64GetDatum(stats.misses);
+	values[7] = Int64GetDatum(stats.stores);
+	values[8] = Int64GetDatum(stats.evictions);
+	values[9] = Int64GetDatum(stats.removals);
+	values[10] = Int64GetDatum(stats.flushes);
+	values[11] = Int64GetDatum(stats.changes);
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

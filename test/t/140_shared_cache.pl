@@ -1,0 +1,281 @@
+# The library preloaded: one token cache shared by all backends, and
+# invalidation per token (src/shared_cache.c, src/cache.c).  Every rule of
+# the per-backend cache still holds across processes: a committed change is
+# in force at every backend's next check, an aborted one never is, a session
+# sees its own uncommitted changes, a load racing a commit never stores the
+# old state, savepoints and prepared transactions, restarts and crashes;
+# and a change to one token leaves every other cached.
+# test/mutations.sh breaks the mechanism in three ways and shows this file
+# failing for each.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('shared_cache');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'influx_tokens'
+max_prepared_transactions = 4
+influx_tokens.shared_cache_size = 1000
+});
+$node->start;
+
+my @names = qw(revoke abort own label fresh perms rotate delete logs savepoint prepared
+  rolledback race other multi);
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION influx_tokens CASCADE;
+	SELECT influx_tokens.create_org('acme');
+	SELECT influx_tokens.create_bucket('acme', 'metrics');
+	SELECT influx_tokens.create_bucket('acme', 'logs');
+	CREATE TABLE handed_out (name text PRIMARY KEY, token text);
+} . join('', map {
+	my $perm = $_ eq 'logs' ? 'write:buckets/logs' : 'write:buckets/metrics';
+	"INSERT INTO handed_out VALUES ('$_', influx_tokens.create_token('acme', '{$perm}'));\n"
+} @names));
+
+# Tokens are handed to sessions through a table: no token text in the log.
+sub token_id
+{
+	my ($name) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT i.id FROM handed_out h, influx_tokens.token_info(h.token) i WHERE h.name = '$name'");
+}
+
+sub check_sql
+{
+	my ($name, $bucket) = @_;
+	$bucket //= 'metrics';
+	return "SELECT influx_tokens.token_check(token, 'write', '$bucket') FROM handed_out WHERE name = '$name'";
+}
+
+# A check in a new connection (a new backend, its own cache empty).
+sub fresh_check
+{
+	my ($name, $bucket) = @_;
+	return $node->safe_psql('postgres', check_sql($name, $bucket));
+}
+
+my $writer = $node->background_psql('postgres');
+my $checker = $node->background_psql('postgres');
+
+sub check
+{
+	my ($name, $bucket) = @_;
+	return $checker->query_safe(check_sql($name, $bucket));
+}
+
+sub local_stats
+{
+	my ($session) = @_;
+	$session //= $checker;
+	return split /\|/, $session->query_safe(
+		'SELECT hits, misses, invalidations FROM influx_tokens.cache_stats()');
+}
+
+sub shared_stat
+{
+	my ($column) = @_;
+	return $node->safe_psql('postgres', "SELECT $column FROM influx_tokens.shared_cache_stats()");
+}
+
+is($node->safe_psql('postgres', 'SELECT capacity FROM influx_tokens.shared_cache_stats()'),
+	'1000', 'the shared cache is there, sized by influx_tokens.shared_cache_size');
+
+# ---- A committed change is in force at the next check; others stay cached.
+is(check($_, $_ eq 'logs' ? 'logs' : 'metrics'), 't', "$_ works") for @names;
+my ($hits, $misses, $flushes) = local_stats();
+my $id = token_id('revoke');
+$writer->query_safe("SELECT influx_tokens.revoke_token($id)");
+is(check('revoke'), 'f', 'a revoke committed elsewhere is in force at the next check');
+is(check('other'), 't', 'an unrelated token still works');
+my ($hits2, $misses2, $flushes2) = local_stats();
+is($hits2 - $hits, 1, 'the unrelated token was answered from the cache');
+is($misses2 - $misses, 1, 'only the revoked token was read again');
+is($flushes2, $flushes, 'the cache was not cleared');
+is(fresh_check('revoke'), 'f', 'a new backend sees the revoke');
+$writer->query_safe("SELECT influx_tokens.activate_token($id)");
+is(check('revoke'), 't', 'the reactivation is in force at the next check');
+is(fresh_check('revoke'), 't', 'and in a new backend');
+
+# ---- An aborted change never is.
+$id = token_id('abort');
+$writer->query_safe("BEGIN; SELECT influx_tokens.revoke_token($id); ROLLBACK");
+is(check('abort'), 't', 'a rolled-back revoke is never in force');
+is(fresh_check('abort'), 't', 'not in a new backend either');
+
+# ---- A session sees its own uncommitted change; others only after the
+# commit, which must publish the change after it is visible (a change
+# published earlier would let the other backend load the old state again).
+$id = token_id('own');
+$writer->query_safe("BEGIN");
+$writer->query_safe("SELECT influx_tokens.revoke_token($id)");
+is($writer->query_safe(check_sql('own')), 'f', 'the revoking session sees its own revoke');
+is(check('own'), 't', 'another session does not, before the commit');
+is(fresh_check('own'), 't', 'nor a new backend (which stores the committed state)');
+$writer->query_safe("COMMIT");
+is(check('own'), 'f', 'after the commit the other session does');
+is(fresh_check('own'), 'f', 'and so does a new backend');
+
+# ---- Labels and descriptions invalidate nothing; creating tokens neither.
+($hits, $misses, $flushes) = local_stats();
+$id = token_id('label');
+$writer->query_safe("SELECT influx_tokens.set_token_description($id, 'renamed')");
+$writer->query_safe("SELECT influx_tokens.add_token_labels($id, '{fleet}')");
+$writer->query_safe("SELECT influx_tokens.create_token('acme', '{read:buckets}') IS NOT NULL");
+is(check('label'), 't', 'a token whose description and labels changed works');
+($hits2, $misses2, $flushes2) = local_stats();
+is($misses2 - $misses, 0, 'description, labels and a new token invalidated nothing cached');
+is($flushes2, $flushes, 'and cleared nothing');
+
+# ---- A new backend finds in shared memory what others checked.
+my $shared_hits = shared_stat('hits');
+my $fresh = $node->background_psql('postgres');
+is($fresh->query_safe(check_sql('fresh')), 't', 'a new backend checks a token others checked');
+cmp_ok(shared_stat('hits'), '>', $shared_hits, 'from the shared cache');
+$fresh->quit;
+
+# ---- Every kind of change to one token.
+$id = token_id('perms');
+$writer->query_safe("SELECT influx_tokens.set_token_permissions($id, '{read:buckets/metrics}')");
+is(check('perms'), 'f', 'narrowed permissions are in force at the next check');
+is(fresh_check('perms'), 'f', 'and in a new backend');
+
+$id = token_id('rotate');
+$writer->query_safe("SELECT influx_tokens.rotate_token($id) IS NOT NULL");
+is(check('rotate'), 'f', 'a rotated secret stops at the next check');
+is(fresh_check('rotate'), 'f', 'and in a new backend');
+
+$id = token_id('delete');
+$writer->query_safe("SELECT influx_tokens.delete_token($id)");
+is(check('delete'), 'f', 'a deleted token stops at the next check');
+is(fresh_check('delete'), 'f', 'and in a new backend');
+
+$writer->query_safe("SELECT influx_tokens.drop_bucket('acme', 'logs')");
+is(check('logs', 'logs'), 'f', 'a dropped bucket is gone at the next check');
+is(fresh_check('logs', 'logs'), 'f', 'and in a new backend');
+
+# ---- Savepoints.
+$id = token_id('savepoint');
+$writer->query_safe("BEGIN; SAVEPOINT s; SELECT influx_tokens.revoke_token($id); ROLLBACK TO s; COMMIT");
+is(check('savepoint'), 't', 'a revoke in a rolled-back savepoint is never in force');
+$writer->query_safe("BEGIN; SAVEPOINT s; SELECT influx_tokens.revoke_token($id); RELEASE s; COMMIT");
+is(check('savepoint'), 'f', 'one in a released savepoint is, once committed');
+is(fresh_check('savepoint'), 'f', 'also in a new backend');
+
+# ---- Prepared transactions: in force at COMMIT PREPARED, from any session;
+# a ROLLBACK PREPARED leaves nothing behind in the preparing session.
+$id = token_id('prepared');
+$writer->query_safe("BEGIN; SELECT influx_tokens.revoke_token($id); PREPARE TRANSACTION 'p1'");
+is(check('prepared'), 't', 'a prepared revoke is not in force yet');
+is(fresh_check('prepared'), 't', 'not in a new backend either (it stores the committed state)');
+$node->safe_psql('postgres', "COMMIT PREPARED 'p1'");
+is(check('prepared'), 'f', 'after COMMIT PREPARED elsewhere it is');
+is(fresh_check('prepared'), 'f', 'also in a new backend');
+
+$id = token_id('rolledback');
+$writer->query_safe("BEGIN; SELECT influx_tokens.revoke_token($id)");
+is($writer->query_safe(check_sql('rolledback')), 'f', 'the preparing session sees its revoke');
+$writer->query_safe("PREPARE TRANSACTION 'p2'");
+$node->safe_psql('postgres', "ROLLBACK PREPARED 'p2'");
+is($writer->query_safe(check_sql('rolledback')), 't',
+	'after ROLLBACK PREPARED the preparing session does not keep the revoke cached');
+is(check('rolledback'), 't', 'nor does anyone else');
+
+# ---- A load that races a commit never stores the old state.  The loading
+# backend takes its snapshot, reads the tokens row, then waits for the
+# permissions table (locked by a third session) while the revoke commits.
+$id = token_id('race');
+my $locker = $node->background_psql('postgres');
+$locker->query_safe("BEGIN; LOCK TABLE influx_tokens.permissions IN ACCESS EXCLUSIVE MODE");
+my $loader = $node->background_psql('postgres');
+$loader->query_until(qr/loading/, "\\echo loading\n" . check_sql('race') . ";\n");
+$node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_locks
+	WHERE NOT granted AND relation = 'influx_tokens.permissions'::regclass})
+  or die 'the loading backend never waited for the permissions table';
+$writer->query_safe("UPDATE influx_tokens.tokens SET status = 'inactive' WHERE id = $id");
+$locker->query_safe("COMMIT");
+$loader->query_until(qr/^[tf]$/m, '');
+is($loader->query_safe(check_sql('race')), 'f', 'the loading backend sees the revoke at its next check');
+is(fresh_check('race'), 'f', 'the record it loaded before the commit was not shared');
+$loader->quit;
+$locker->quit;
+
+# ---- Databases never see each other's tokens, nor a dropped extension's.
+is(check('multi'), 't', 'a token checked in one database (now in shared memory)');
+my $handover = $node->basedir . '/multi.token';
+$node->safe_psql('postgres', qq{
+	CREATE DATABASE other;
+	COPY (SELECT token FROM handed_out WHERE name = 'multi') TO '$handover';
+});
+$node->safe_psql('other', qq{
+	CREATE EXTENSION influx_tokens CASCADE;
+	SELECT influx_tokens.create_org('acme');
+	SELECT influx_tokens.create_bucket('acme', 'metrics');
+	CREATE TABLE kept (token text);
+	COPY kept FROM '$handover';
+});
+is($node->safe_psql('other', q{
+	SELECT influx_tokens.token_check(token, 'write', 'metrics') FROM kept}),
+	'f', 'is unknown in another database with the same organization and bucket');
+$node->safe_psql('postgres', q{
+	CREATE TABLE kept AS SELECT token FROM handed_out WHERE name = 'multi';
+	DROP EXTENSION influx_tokens CASCADE;
+	CREATE EXTENSION influx_tokens;
+	SELECT influx_tokens.create_org('acme');
+	SELECT influx_tokens.create_bucket('acme', 'metrics');
+});
+is($node->safe_psql('postgres', q{
+	SELECT influx_tokens.token_check(token, 'write', 'metrics') FROM kept}),
+	'f', 'a token of a dropped extension is unknown once it is created again');
+
+# ---- TRUNCATE, and a transaction changing more tokens than the ring lists.
+$node->safe_psql('postgres', q{
+	CREATE TABLE many AS
+	SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}') AS token
+	FROM generate_series(1, 1500);
+	INSERT INTO kept SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}');
+});
+$checker->reconnect_and_clear;
+is($checker->query_safe(q{
+	SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'metrics')) FROM many}),
+	'1500', '1500 tokens work (and are cached)');
+my $flushes_before = shared_stat('flushes');
+$writer->reconnect_and_clear;
+$writer->query_safe("UPDATE influx_tokens.tokens SET status = 'inactive'");
+is($checker->query_safe(q{
+	SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'metrics')) FROM many}),
+	'0', 'one transaction revoking them all (too many to list) stops every one');
+cmp_ok(shared_stat('flushes'), '>', $flushes_before, 'by dropping everything');
+$writer->query_safe("UPDATE influx_tokens.tokens SET status = 'active'");
+is($checker->query_safe(q{
+	SELECT bool_or(influx_tokens.token_check(token, 'write', 'metrics')) FROM kept}),
+	't', 'reactivated');
+$writer->query_safe("SET client_min_messages = warning; TRUNCATE influx_tokens.tokens CASCADE");
+is($checker->query_safe(q{
+	SELECT bool_or(influx_tokens.token_check(token, 'write', 'metrics')) FROM kept}),
+	'f', 'TRUNCATE stops every cached token');
+
+# ---- Restarts and crashes start from an empty shared cache.
+$node->safe_psql('postgres',
+	"INSERT INTO kept SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}')");
+is($node->safe_psql('postgres', q{
+	SELECT bool_or(influx_tokens.token_check(token, 'write', 'metrics')) FROM kept}),
+	't', 'a token checked (and shared) before a crash');
+$writer->quit;
+$checker->quit;
+$node->stop('immediate');
+$node->start;
+is(shared_stat('tokens'), '0', 'after a crash the shared cache is empty');
+$node->safe_psql('postgres', q{
+	UPDATE influx_tokens.tokens SET status = 'inactive'});
+is($node->safe_psql('postgres', q{
+	SELECT bool_or(influx_tokens.token_check(token, 'write', 'metrics')) FROM kept}),
+	'f', 'and serves what the tables say');
+$node->restart;
+is(shared_stat('tokens'), '0', 'after a restart too');
+
+$node->stop;
+done_testing();
