@@ -11,6 +11,10 @@ use Test::More;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
+# Preloaded on both (the standby's configuration is the primary's): the primary's backends share a cache and invalidate per
+# token; the standby's cannot (replay publishes nothing), and keep the
+# coarse invalidation that replay delivers.
+$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'influx_tokens'\n");
 $primary->start;
 $primary->safe_psql('postgres', q{
 	CREATE EXTENSION influx_tokens CASCADE;
@@ -101,6 +105,10 @@ like($err, qr/read-only transaction/, 'create_bucket fails on the standby with a
 like($err, qr/read-only transaction/, 'revoke_token fails on the standby with a read-only error');
 is(check('reader', 'read', 'logs'), 'f', 'the dropped bucket stays refused');
 is(check('reader', 'read', 'metrics'), 't', 'and the reader still reads what exists');
+is($standby->safe_psql('postgres', 'SELECT stores FROM influx_tokens.shared_cache_stats()'), '0',
+	'the standby\'s backends never fill the shared cache (replay publishes nothing to it)');
+cmp_ok($primary->safe_psql('postgres', 'SELECT changes FROM influx_tokens.shared_cache_stats()'), '>', 0,
+	'while the primary published its changes per token');
 
 $session->quit;
 $standby->stop;

@@ -204,22 +204,24 @@ $loader->quit;
 $locker->quit;
 
 # ---- Databases never see each other's tokens, nor a dropped extension's.
-is(check('multi'), 't', 'a token checked in one database (now in shared memory)');
-my $handover = $node->basedir . '/multi.token';
-$node->safe_psql('postgres', qq{
-	CREATE DATABASE other;
-	COPY (SELECT token FROM handed_out WHERE name = 'multi') TO '$handover';
-});
-$node->safe_psql('other', qq{
+# A database made from another as its template has the same tables, with
+# the same OIDs, and the same tokens: only the database tells them apart.
+$node->safe_psql('postgres', 'CREATE DATABASE origin');
+$node->safe_psql('origin', q{
 	CREATE EXTENSION influx_tokens CASCADE;
 	SELECT influx_tokens.create_org('acme');
 	SELECT influx_tokens.create_bucket('acme', 'metrics');
-	CREATE TABLE kept (token text);
-	COPY kept FROM '$handover';
+	CREATE TABLE kept AS SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}') AS token;
 });
-is($node->safe_psql('other', q{
-	SELECT influx_tokens.token_check(token, 'write', 'metrics') FROM kept}),
-	'f', 'is unknown in another database with the same organization and bucket');
+$node->safe_psql('postgres', 'CREATE DATABASE copy TEMPLATE origin');
+$node->safe_psql('copy', q{
+	SELECT influx_tokens.revoke_token(i.id) FROM kept, influx_tokens.token_info(kept.token) i});
+my $check_kept = q{SELECT influx_tokens.token_check(token, 'write', 'metrics') FROM kept};
+is($node->safe_psql('origin', $check_kept), 't', 'a token works in its database (now shared)');
+is($node->safe_psql('copy', $check_kept), 'f',
+	'the same token in a copy of the database, revoked there, does not');
+is($node->safe_psql('origin', $check_kept), 't', 'and still works in the original');
+is(check('multi'), 't', 'a token checked in one database (now in shared memory)');
 $node->safe_psql('postgres', q{
 	CREATE TABLE kept AS SELECT token FROM handed_out WHERE name = 'multi';
 	DROP EXTENSION influx_tokens CASCADE;
