@@ -503,13 +503,19 @@ token_cache_get(const uint8 *digest, UsagePending **usage)
 	{
 		Oid			tokens_relid = lookup_tokens_relid();
 
-		record = shared_cache_get(tokens_relid, digest);
-		if (record == NULL)
+		/* A shared hit is copied straight into the cache: nothing else can stale it now. */
+		record = shared_cache_get(tokens_relid, digest, cache_context);
+		if (record != NULL)
 		{
-			record = lookup_token(digest);
-			if (record != NULL)
-				shared_cache_put(tokens_relid, digest, record, changes_seen);
+			cached = bounded_insert(&token_table, digest, release_token);
+			cached->record = record;
+			usage_pending_init(&cached->usage, record->id);
+			*usage = &cached->usage;
+			return record;
 		}
+		record = lookup_token(digest);
+		if (record != NULL)
+			shared_cache_put(tokens_relid, digest, record, changes_seen);
 	}
 	else
 		record = lookup_token(digest);
@@ -745,6 +751,7 @@ transaction_ended(XactEvent event, void *arg)
 									 pending_everything);
 			pending_reset();
 			changed_in_transaction = false;
+			shared_cache_count_usage();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
@@ -753,6 +760,7 @@ transaction_ended(XactEvent event, void *arg)
 				cache_invalidate();
 			pending_reset();
 			changed_in_transaction = false;
+			shared_cache_count_usage();
 			break;
 		default:
 			break;

@@ -252,7 +252,9 @@ extern bool shared_cache_available(void);
 extern uint64 shared_cache_change_end(void);
 extern int	shared_cache_ring_size(void);
 extern int	shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH]);
-extern TokenRecord *shared_cache_get(Oid tokens_relid, const uint8 *digest);
+extern TokenRecord *shared_cache_get(Oid tokens_relid, const uint8 *digest,
+									MemoryContext context);
+extern void shared_cache_count_usage(void);
 extern void shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenRecord *record,
 							 uint64 seen);
 extern void shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH],

@@ -63,6 +63,7 @@
 #include "storage/shmem.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 
 /* How many changed tokens the ring remembers. */
 #define CHANGE_RING_SIZE 8192
@@ -99,15 +100,29 @@ typedef struct SharedSlot
 	}			record;
 } SharedSlot;
 
+/*
+ * The lock and change_end are read by every check of every backend;
+ * change_end changes only when a transaction publishes.  They get a cache
+ * line of their own, so that the counters and the clock, written by stores,
+ * do not take it away from the readers.
+ */
 typedef struct SharedState
 {
-	LWLock	   *lock;
-	pg_atomic_uint64 change_end;	/* changes published so far */
+	union
+	{
+		struct
+		{
+			LWLock	   *lock;
+			pg_atomic_uint64 change_end;	/* changes published so far */
+		}			read_mostly;
+		char		pad[PG_CACHE_LINE_SIZE];
+	}			head;
 	int32		clock_hand;
 	int32		nfree;			/* free_slots[0 .. nfree-1] are unused slots */
-	/* counters, under the lock (hits and misses: atomically, under the shared lock) */
+	/* hits and misses: added by each backend at the end of its transactions */
 	pg_atomic_uint64 hits;
 	pg_atomic_uint64 misses;
+	/* under the exclusive lock */
 	uint64		stores;
 	uint64		evictions;
 	uint64		removals;
@@ -115,9 +130,16 @@ typedef struct SharedState
 	uint8		ring[CHANGE_RING_SIZE][TOKEN_DIGEST_LENGTH];
 } SharedState;
 
+#define shared_lock (shared->head.read_mostly.lock)
+#define shared_change_end (shared->head.read_mostly.change_end)
+
 static int	shared_cache_size = 100000;
 
 static SharedState *shared = NULL;
+
+/* This backend's hits and misses not yet added to the shared counters. */
+static uint64 local_hits = 0;
+static uint64 local_misses = 0;
 static SharedSlot *slots = NULL;
 static int32 *free_slots = NULL;
 static HTAB *shared_index = NULL;
@@ -133,6 +155,20 @@ bool
 shared_cache_available(void)
 {
 	return shared != NULL;
+}
+
+/*
+ * shared_key_hash hashes a SharedKey by the first bytes of its digest
+ * (SHA-256 output needs no more mixing) and its database and table.
+ */
+static uint32
+shared_key_hash(const void *key, Size keysize)
+{
+	const SharedKey *k = key;
+	uint32		h;
+
+	memcpy(&h, k->digest, sizeof(h));
+	return h ^ k->database ^ (k->tokens_relid * 0x9E3779B1U);
 }
 
 /*
@@ -180,8 +216,8 @@ shared_cache_shmem_startup(void)
 	if (!found)
 	{
 		memset(shared, 0, sizeof(SharedState));
-		shared->lock = &(GetNamedLWLockTranche("influx_tokens cache"))->lock;
-		pg_atomic_init_u64(&shared->change_end, 0);
+		shared_lock = &(GetNamedLWLockTranche("influx_tokens cache"))->lock;
+		pg_atomic_init_u64(&shared_change_end, 0);
 		pg_atomic_init_u64(&shared->hits, 0);
 		pg_atomic_init_u64(&shared->misses, 0);
 	}
@@ -204,9 +240,11 @@ shared_cache_shmem_startup(void)
 		memset(&info, 0, sizeof(info));
 		info.keysize = sizeof(SharedKey);
 		info.entrysize = sizeof(SharedIndexEntry);
+		info.hash = shared_key_hash;
+		info.match = memcmp;
 		shared_index = ShmemInitHash("influx_tokens cache index",
 									 shared_cache_size, shared_cache_size,
-									 &info, HASH_ELEM | HASH_BLOBS);
+									 &info, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -234,7 +272,7 @@ uint64
 shared_cache_change_end(void)
 {
 	pg_read_barrier();
-	return pg_atomic_read_u64(&shared->change_end);
+	return pg_atomic_read_u64(&shared_change_end);
 }
 
 /*
@@ -249,14 +287,14 @@ shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH])
 	uint64		end;
 	int			count = 0;
 
-	LWLockAcquire(shared->lock, LW_SHARED);
-	end = pg_atomic_read_u64(&shared->change_end);
+	LWLockAcquire(shared_lock, LW_SHARED);
+	end = pg_atomic_read_u64(&shared_change_end);
 	if (end - *seen > CHANGE_RING_SIZE)
 		count = -1;
 	else
 		for (uint64 n = *seen; n < end; n++)
 			memcpy(changed[count++], shared->ring[n % CHANGE_RING_SIZE], TOKEN_DIGEST_LENGTH);
-	LWLockRelease(shared->lock);
+	LWLockRelease(shared_lock);
 	*seen = end;
 	return count;
 }
@@ -272,12 +310,12 @@ shared_cache_ring_size(void)
 }
 
 /*
- * shared_cache_get returns a palloc'd copy of the record of the token with
- * this digest in the tokens table tokens_relid of this database, or NULL
- * if the shared table does not hold it.
+ * shared_cache_get returns a copy, allocated in context, of the record of
+ * the token with this digest in the tokens table tokens_relid of this
+ * database, or NULL if the shared table does not hold it.
  */
 TokenRecord *
-shared_cache_get(Oid tokens_relid, const uint8 *digest)
+shared_cache_get(Oid tokens_relid, const uint8 *digest, MemoryContext context)
 {
 	SharedKey	key;
 	SharedIndexEntry *entry;
@@ -286,7 +324,7 @@ shared_cache_get(Oid tokens_relid, const uint8 *digest)
 	if (shared_index == NULL)
 		return NULL;
 	key = shared_key(tokens_relid, digest);
-	LWLockAcquire(shared->lock, LW_SHARED);
+	LWLockAcquire(shared_lock, LW_SHARED);
 	entry = hash_search(shared_index, &key, HASH_FIND, NULL);
 	if (entry != NULL)
 	{
@@ -294,13 +332,33 @@ shared_cache_get(Oid tokens_relid, const uint8 *digest)
 		const TokenRecord *record = (const TokenRecord *) slot->record.bytes;
 		Size		size = offsetof(TokenRecord, grants) + record->ngrants * sizeof(TokenGrant);
 
-		copy = palloc(size);
+		/* An allocation cannot fail here but by an ERROR, which releases the lock. */
+		copy = MemoryContextAlloc(context, size);
 		memcpy(copy, record, size);
-		slot->referenced = true;
+		if (!slot->referenced)
+			slot->referenced = true;
 	}
-	LWLockRelease(shared->lock);
-	pg_atomic_fetch_add_u64(copy ? &shared->hits : &shared->misses, 1);
+	LWLockRelease(shared_lock);
+	if (copy != NULL)
+		local_hits++;
+	else
+		local_misses++;
 	return copy;
+}
+
+/*
+ * shared_cache_count_usage adds this backend's hits and misses to the
+ * shared counters (at the end of each transaction).
+ */
+void
+shared_cache_count_usage(void)
+{
+	if (shared == NULL || (local_hits == 0 && local_misses == 0))
+		return;
+	pg_atomic_fetch_add_u64(&shared->hits, local_hits);
+	pg_atomic_fetch_add_u64(&shared->misses, local_misses);
+	local_hits = 0;
+	local_misses = 0;
 }
 
 /*
@@ -361,22 +419,22 @@ shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenRecord *recor
 		return;
 	key = shared_key(tokens_relid, digest);
 
-	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	end = pg_atomic_read_u64(&shared->change_end);
+	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+	end = pg_atomic_read_u64(&shared_change_end);
 	if (end - seen > CHANGE_RING_SIZE)
 	{
-		LWLockRelease(shared->lock);
+		LWLockRelease(shared_lock);
 		return;
 	}
 	for (uint64 n = seen; n < end; n++)
 		if (memcmp(shared->ring[n % CHANGE_RING_SIZE], digest, TOKEN_DIGEST_LENGTH) == 0)
 		{
-			LWLockRelease(shared->lock);
+			LWLockRelease(shared_lock);
 			return;
 		}
 	if (hash_search(shared_index, &key, HASH_FIND, NULL) != NULL)
 	{
-		LWLockRelease(shared->lock);
+		LWLockRelease(shared_lock);
 		return;
 	}
 
@@ -386,7 +444,7 @@ shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenRecord *recor
 	{
 		/* The index is full (it is sized for every slot; should not happen). */
 		free_slots[shared->nfree++] = slot_number;
-		LWLockRelease(shared->lock);
+		LWLockRelease(shared_lock);
 		return;
 	}
 	entry->slot = slot_number;
@@ -397,7 +455,7 @@ shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenRecord *recor
 	memcpy(slot->record.bytes, record,
 		   offsetof(TokenRecord, grants) + record->ngrants * sizeof(TokenGrant));
 	shared->stores++;
-	LWLockRelease(shared->lock);
+	LWLockRelease(shared_lock);
 }
 
 /*
@@ -413,8 +471,8 @@ shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], in
 {
 	uint64		end;
 
-	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	end = pg_atomic_read_u64(&shared->change_end);
+	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+	end = pg_atomic_read_u64(&shared_change_end);
 	if (everything || count > CHANGE_RING_SIZE / 2)
 	{
 		if (shared_index != NULL)
@@ -442,8 +500,8 @@ shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], in
 			}
 		}
 	pg_write_barrier();
-	pg_atomic_write_u64(&shared->change_end, end);
-	LWLockRelease(shared->lock);
+	pg_atomic_write_u64(&shared_change_end, end);
+	LWLockRelease(shared_lock);
 }
 
 /*
@@ -460,7 +518,7 @@ shared_cache_get_stats(void)
 	result.bytes_per_token = shared_cache_size > 0 ?
 		(int64) (shared_cache_shmem_size() - MAXALIGN(sizeof(SharedState))) / shared_cache_size : 0;
 	result.max_grants = SHARED_MAX_GRANTS;
-	LWLockAcquire(shared->lock, LW_SHARED);
+	LWLockAcquire(shared_lock, LW_SHARED);
 	result.tokens = shared_index ? shared_cache_size - shared->nfree : 0;
 	result.hits = (int64) pg_atomic_read_u64(&shared->hits);
 	result.misses = (int64) pg_atomic_read_u64(&shared->misses);
@@ -468,8 +526,8 @@ shared_cache_get_stats(void)
 	result.evictions = (int64) shared->evictions;
 	result.removals = (int64) shared->removals;
 	result.flushes = (int64) shared->flushes;
-	result.changes = (int64) pg_atomic_read_u64(&shared->change_end);
-	LWLockRelease(shared->lock);
+	result.changes = (int64) pg_atomic_read_u64(&shared_change_end);
+	LWLockRelease(shared_lock);
 	return result;
 }
 

@@ -161,6 +161,26 @@ PGDLLEXPORT void usage_worker_main(Datum arg);
 static dlist_head pending_list = DLIST_STATIC_INIT(pending_list);
 
 /*
+ * Counts of cache entries freed before the transaction ended (evicted, or
+ * dropped because their token changed): a backend streaming through more
+ * tokens than its cache holds frees one entry per check, and taking the
+ * lock for each would make it contend with every other backend.  Added to
+ * shared memory together, when ORPHANS_MAX are waiting or at usage_flush.
+ */
+#define ORPHANS_MAX 256
+typedef struct OrphanCounts
+{
+	int64		token_id;
+	uint64		allowed;
+	uint64		denied;
+} OrphanCounts;
+
+static OrphanCounts orphans[ORPHANS_MAX];
+static int	norphans = 0;
+
+static void usage_flush_orphans(void);
+
+/*
  * usage_available says whether the counters exist (the library is
  * preloaded), whether or not checks are counted now (track_usage).
  */
@@ -649,8 +669,51 @@ usage_pending_forget(UsagePending *pending)
 	if (!pending->listed)
 		return;
 	if (usage_table != NULL)
-		usage_count(pending->token_id, pending->allowed, pending->denied);
+	{
+		orphans[norphans].token_id = pending->token_id;
+		orphans[norphans].allowed = pending->allowed;
+		orphans[norphans].denied = pending->denied;
+		if (++norphans == ORPHANS_MAX)
+			usage_flush_orphans();
+	}
 	usage_pending_done(pending);
+}
+
+/*
+ * usage_flush_orphans adds the counts of freed entries to shared memory:
+ * one pass under the shared lock for the tokens that have an entry, a
+ * second under the exclusive lock for the others.
+ */
+static void
+usage_flush_orphans(void)
+{
+	TimestampTz now;
+	int			left = 0;
+
+	if (norphans == 0)
+		return;
+	now = GetCurrentTimestamp();
+	LWLockAcquire(usage_shared->lock, LW_SHARED);
+	for (int i = 0; i < norphans; i++)
+	{
+		UsageKey	key = usage_key(orphans[i].token_id);
+
+		if (!usage_add_shared(&key, orphans[i].allowed, orphans[i].denied, now))
+			orphans[left++] = orphans[i];
+	}
+	LWLockRelease(usage_shared->lock);
+	if (left > 0)
+	{
+		LWLockAcquire(usage_shared->lock, LW_EXCLUSIVE);
+		for (int i = 0; i < left; i++)
+		{
+			UsageKey	key = usage_key(orphans[i].token_id);
+
+			usage_add_new(&key, orphans[i].allowed, orphans[i].denied, now);
+		}
+		LWLockRelease(usage_shared->lock);
+	}
+	norphans = 0;
 }
 
 /*
@@ -667,7 +730,10 @@ usage_flush(void)
 	dlist_mutable_iter iter;
 	TimestampTz now;
 
-	if (dlist_is_empty(&pending_list) || usage_table == NULL)
+	if (usage_table == NULL)
+		return;
+	usage_flush_orphans();
+	if (dlist_is_empty(&pending_list))
 		return;
 	now = GetCurrentTimestamp();
 

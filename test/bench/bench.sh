@@ -27,7 +27,16 @@
 #      without one;
 #   6. the cost of usage tracking: the server preloads the library, so
 #      checks are counted (the default then); the hot loop and pgbench run
-#      once more with influx_tokens.track_usage off.
+#      once more with influx_tokens.track_usage off;
+#   7. checks while tokens change: one backend checking a working set of
+#      10,000 tokens in turn (3,000,000 checks), quiet, while another session
+#      creates 100 tokens a second, and while it revokes and reactivates one
+#      token outside the working set 100 times a second; best of 3 each;
+#   8. the shared cache (the server preloads the library): a new connection
+#      checking 10,000 tokens other backends checked before, next to the
+#      baselines' cold rate; 10,000 (10k) and 100,000 (big) distinct tokens
+#      checked once each across 2 backends at once, after a first pass; and
+#      the shared memory per cached token.
 # Tunables (environment): HOT_N, BASELINE_HOT_N, PGBENCH_SECONDS, BIG_N.
 set -euo pipefail
 
@@ -57,7 +66,8 @@ if [ "${1:-}" != "--inside" ] && [ "${1:-}" != "--info-unloaded" ]; then
 	make -s -C "$root" install PG_CONFIG="$pg_config" >/dev/null
 	# ssl=off: pg_virtualenv's clusters in Debian 13 and later have TLS on, and pgbench would measure it.
 	exec pg_virtualenv -t -v "$pg" -o shared_buffers=1GB -o max_connections=20 -o fsync=off -o ssl=off \
-		-o synchronous_commit=off -o shared_preload_libraries=influx_tokens bash "$0" --inside
+		-o synchronous_commit=off -o shared_preload_libraries=influx_tokens \
+		-o influx_tokens.shared_cache_size=200000 bash "$0" --inside
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -98,17 +108,59 @@ cold() {
 }
 
 # Samples of distinct tokens, spread evenly over the table, in tables of their own
-# so that picking them costs the same whatever the size of bench.plain.
+# so that picking them costs the same whatever the size of bench.plain.  The
+# optional offset keeps two samples of one table apart.
 sample() {
-	local db=$1 name=$2 n=$3 size=$4
-	q "$db" "CREATE TABLE bench.$name AS SELECT i, token FROM bench.plain WHERE i % ($n / $size) = 0" >/dev/null
+	local db=$1 name=$2 n=$3 size=$4 offset=${5:-0}
+	q "$db" "CREATE TABLE bench.$name AS SELECT i, token FROM bench.plain
+	         WHERE i % ($n / $size) = $offset % ($n / $size)" >/dev/null
 	q "$db" "VACUUM ANALYZE bench.$name" >/dev/null
 }
 
-tps() {
-	local db=$1 script=$2 tok=$3
-	pgbench -n -M prepared -c 2 -j 2 -T "$PGBENCH_SECONDS" -f "$script" -D tok="$tok" "$db" 2>/dev/null |
-		awk '/^tps = / { printf "%.0f", $3 }'
+# Checks/s of one backend over the working set bench.cold_10k, 300 times in
+# turn, while churn $2 (none, create, toggle) runs in another session at
+# 100 writes a second; "rate misses invalidations" of the checking backend.
+working_set() {
+	local db=$1 kind=$2 churn_pid=
+	if [ "$kind" != none ]; then
+		q "$db" "CALL bench.churn('$kind', 100, 30)" 2>/dev/null &
+		churn_pid=$!
+		sleep 0.3
+	fi
+	psql -XAtq -v ON_ERROR_STOP=1 -d "$db" <<SQL | tail -1
+SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'b')) FROM bench.cold_10k;
+CREATE TEMP TABLE s0 AS SELECT * FROM influx_tokens.cache_stats();
+SELECT round(3000000 / bench.seconds(\$\$SELECT count(*) FILTER (WHERE influx_tokens.token_check(w.token,
+           'write', 'b')) FROM generate_series(1, 300) AS g, bench.cold_10k AS w\$\$))
+       || ' ' || (s.misses - s0.misses) || ' ' || (s.invalidations - s0.invalidations)
+FROM influx_tokens.cache_stats() AS s, s0;
+SQL
+	if [ -n "$churn_pid" ]; then
+		q "$db" "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+		         WHERE query LIKE 'CALL bench.churn%' AND pid <> pg_backend_pid()" >/dev/null
+		wait "$churn_pid" 2>/dev/null || true
+	fi
+}
+
+# The better of two working_set results (by rate).
+better() {
+	if [ -z "$1" ] || [ "${2%% *}" -gt "${1%% *}" ]; then echo "$2"; else echo "$1"; fi
+}
+
+# Checks/s of 2 backends at once, each in a new connection checking half of
+# sample $2 once (by i's parity after dividing by the sample's step), each
+# timed in its backend: "the slower backend's rate, the sum of both".
+spread() {
+	local db=$1 sample=$2 step first
+	first=$(q "$db" "SELECT min(i) FROM $sample")
+	step=$(($(q "$db" "SELECT min(i) FROM $sample WHERE i > $first") - first))
+	for half in 0 1; do
+		q "$db" "SELECT round(count(*) / bench.seconds(\$\$SELECT count(*) FILTER (WHERE
+		         influx_tokens.token_check(token, 'write', 'b')) FROM $sample WHERE (i / $step) % 2 = $half\$\$))
+		         FROM $sample WHERE (i / $step) % 2 = $half" >"$work/spread.$half" &
+	done
+	wait
+	echo "$(sort -n "$work/spread.0" "$work/spread.1" | head -1) $(($(cat "$work/spread.0") + $(cat "$work/spread.1")))"
 }
 
 # token_info calls/s of the hot token (a token_list row, usage included).
@@ -138,7 +190,7 @@ for size in "${sizes[@]}"; do
 	build "$db" "$n"
 	tok=$(q "$db" "SELECT token FROM bench.hot")
 	sample "$db" cold_10k "$n" 10000
-	[ "$size" = big ] && sample "$db" cold_100k "$n" 100000
+	[ "$size" = big ] && sample "$db" cold_100k "$n" 100000 5
 	echo "measuring $db..." >&2
 
 	R[hot_ext_$size]=$(hot "$db" "influx_tokens.token_check(h.token, 'write', r.bkt)" "$HOT_N")
@@ -153,6 +205,21 @@ for size in "${sizes[@]}"; do
 			R[cold100k_${impl%%:*}_$size]=$(cold "$db" "${impl#*:}" bench.cold_100k)
 		fi
 	done
+	# The shared cache: cold_10k was checked above (by other connections).
+	R[shared_ext_$size]=$(max "$(cold "$db" influx_tokens.token_check bench.cold_10k)" \
+		"$(cold "$db" influx_tokens.token_check bench.cold_10k)")
+	if [ "$size" = big ]; then
+		spread "$db" bench.cold_100k >/dev/null # the first pass
+		R[spread_big]=$(better "$(spread "$db" bench.cold_100k)" "$(spread "$db" bench.cold_100k)")
+	else
+		R[shared_bytes]=$(q "$db" "SELECT bytes_per_token FROM influx_tokens.shared_cache_stats()")
+		echo "measuring $db while tokens change..." >&2
+		for round in 1 2 3; do
+			for kind in none create toggle; do
+				R[ws_$kind]=$(better "${R[ws_$kind]:-}" "$(working_set "$db" $kind)")
+			done
+		done
+	fi
 	for round in 1 2; do
 		for impl in select1 ext sql plpgsql untracked; do
 			if [ $impl = untracked ]; then
@@ -296,11 +363,37 @@ row "  policy bucket = ANY (current_token_buckets), s" "${R[rls_list]}" "" "" \
 	"$(ratio "${R[rls_list]}" "${R[rls_open]}")x time" ""
 row "  the same scan without the policy, s" "${R[rls_open]}" "" "" "" ""
 row "memory per cached token, bytes" "${R[mem]}" "" "" "" ""
+row "  shared memory per cached token, bytes" "${R[shared_bytes]}" "" "" "" ""
+echo
+row "while tokens change (10k working set, one backend)" "checks/s" "misses" "clears" "vs quiet" ""
+for kind in none create toggle; do
+	case $kind in
+		none) label="  quiet" ;;
+		create) label="  another session creates 100 tokens/s" ;;
+		toggle) label="  another revokes/reactivates 1 token 100/s" ;;
+	esac
+	set -- ${R[ws_$kind]}
+	row "$label" "$1" "$2" "$3" "$(ratio "$1" "${R[ws_none]%% *}")x" ""
+done
+echo
+row "shared cache" "influx_tokens" "SQL" "PL/pgSQL" "vs SQL" "vs PL/pgSQL"
+for size in "${sizes[@]}"; do
+	row "new connection, 10,000 tokens others checked ($size)" "${R[shared_ext_$size]}" \
+		"${R[cold_sql_$size]}" "${R[cold_plpgsql_$size]}" \
+		"$(ratio "${R[shared_ext_$size]}" "${R[cold_sql_$size]}")x" \
+		"$(ratio "${R[shared_ext_$size]}" "${R[cold_plpgsql_$size]}")x"
+done
+set -- ${R[spread_big]}
+row "2 backends, 100,000 of 1,000,000, once each (big)" "$1" "" "" \
+	"$(ratio "${R[shared_ext_10k]}" "$1")x slower" ""
+row "  per backend, the slower one; both together" "$1" "$2" "" "" ""
 row "token_info, calls/s, ${R[info_counted]} tokens counted (10k)" "${R[info_tracked]}" "" "" \
 	"$(ratio "${R[info_unloaded]}" "${R[info_tracked]}")x time of not preloaded" ""
 row "  not preloaded (no counters), calls/s" "${R[info_unloaded]}" "" "" "" ""
 echo
 echo "Rates: higher is better; 'vs' columns are influx_tokens / baseline (for seconds, baseline / influx_tokens)."
-echo "Cold: each token checked once, in a new connection; the cache holds 10,000 tokens by default."
+echo "Cold: each token checked once, in a new connection, and never before by any backend (the shared cache"
+echo "holds 200,000 tokens here, each backend's 10,000 by default); 'others checked': before, by other backends."
+echo "While tokens change: misses and clears (whole-cache invalidations) of the checking backend."
 echo "The server preloads influx_tokens, so checks are counted (influx_tokens.track_usage = on) except in"
 echo "the rows 'without usage tracking'."

@@ -46,6 +46,36 @@ INSERT INTO bench_sql.permissions SELECT token_id, action, resource_type, bucket
 CREATE TABLE bench.parent AS
 SELECT influx_tokens.create_token('bench_create', '{write:authorizations,write:buckets/b}') AS token;
 
+-- Churn for the rows "while tokens change": a session that, per_second
+-- times a second for the given seconds, creates a token or revokes and
+-- reactivates one token (victim: bench.victim, outside every working set),
+-- each write its own transaction.
+CREATE PROCEDURE bench.churn(kind text, per_second int, seconds float8)
+LANGUAGE plpgsql AS $$
+DECLARE
+    started timestamptz := clock_timestamp();
+    n bigint := 0;
+    victim bigint := (SELECT i.id FROM bench.victim AS v, influx_tokens.token_info(v.token) AS i);
+BEGIN
+    WHILE clock_timestamp() < started + make_interval(secs => seconds) LOOP
+        IF kind = 'create' THEN
+            PERFORM influx_tokens.create_token('bench', '{write:buckets/b}');
+        ELSIF n % 2 = 0 THEN
+            PERFORM influx_tokens.revoke_token(victim);
+        ELSE
+            PERFORM influx_tokens.activate_token(victim);
+        END IF;
+        COMMIT;
+        n := n + 1;
+        PERFORM pg_sleep(greatest(0, extract(epoch FROM started
+            + make_interval(secs => n::float8 / per_second) - clock_timestamp())));
+    END LOOP;
+END
+$$;
+
+CREATE TABLE bench.victim AS
+SELECT influx_tokens.create_token('bench', '{write:buckets/b}') AS token;
+
 -- The hot token may write bucket b.
 CREATE TABLE bench.hot AS SELECT token FROM bench.plain WHERE i = 3;
 VACUUM ANALYZE;
