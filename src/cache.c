@@ -128,6 +128,13 @@ static CacheMode cache_mode = CACHE_MODE_UNDECIDED;
 
 /* How far this backend has read the ring of changed tokens (shared mode). */
 static uint64 changes_seen = 0;
+
+/*
+ * The tokens table whose rows this backend's cache holds (shared mode), and
+ * whether a relcache invalidation of it came in since that was checked.
+ */
+static Oid	cached_tokens_relid = InvalidOid;
+static bool recheck_tokens_relid = true;
 static uint8 (*changes_read)[TOKEN_DIGEST_LENGTH] = NULL;
 
 /*
@@ -363,7 +370,22 @@ cache_prepare(void)
 	if (cache_mode == CACHE_MODE_UNDECIDED)
 		decide_mode();
 	if (cache_mode == CACHE_MODE_SHARED)
+	{
+		/*
+		 * The relcache invalidations that shared mode ignores also announce
+		 * a dropped extension: tokens of another tokens table are not these.
+		 */
+		if (recheck_tokens_relid)
+		{
+			Oid			tokens_relid = lookup_tokens_relid();
+
+			if (tokens_relid != cached_tokens_relid)
+				cache_invalidate();
+			cached_tokens_relid = tokens_relid;
+			recheck_tokens_relid = false;
+		}
 		read_changes();
+	}
 	if (!cache_valid)
 	{
 		usage_flush();
@@ -717,6 +739,7 @@ relcache_changed(Datum arg, Oid relid)
 	if (relid == InvalidOid)
 	{
 		lookup_forget_relations();
+		recheck_tokens_relid = true;
 		cache_invalidate();
 	}
 	else if (lookup_is_extension_relation(relid))
@@ -724,6 +747,7 @@ relcache_changed(Datum arg, Oid relid)
 		bool		token_data = lookup_was_token_relation(relid);
 
 		lookup_forget_relations();
+		recheck_tokens_relid = true;
 		if (cache_mode != CACHE_MODE_SHARED)
 			cache_invalidate();
 		else if (!token_data)

@@ -213,14 +213,22 @@ lookup_is_extension_relation(Oid relid)
 
 /*
  * lookup_is_token_relation says whether relid is one of the tables a
- * token's record is read from (tokens, permissions), resolving the
- * relations first.
+ * token's record is read from (tokens, permissions of schema
+ * influx_tokens), by name: it never fails, even in the middle of an
+ * update of the extension, when not every relation lookups read exists.
  */
 bool
 lookup_is_token_relation(Oid relid)
 {
-	resolve_relations();
-	return relid == relations.tokens || relid == relations.permissions;
+	char	   *name = get_rel_name(relid);
+	char	   *namespace_name;
+	bool		result;
+
+	if (name == NULL || (strcmp(name, "tokens") != 0 && strcmp(name, "permissions") != 0))
+		return false;
+	namespace_name = get_namespace_name(get_rel_namespace(relid));
+	result = namespace_name != NULL && strcmp(namespace_name, EXTENSION_SCHEMA) == 0;
+	return result;
 }
 
 /*

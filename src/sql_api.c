@@ -195,8 +195,9 @@ influx_tokens_permission_matches(PG_FUNCTION_ARGS)
  * _invalidate_cache(): trigger on the tables checks read; see cache.c for
  * why this keeps every backend's cache correct.  Row by row on tokens and
  * permissions, it names the tokens whose record changed (none when only a
- * description or another column checks never read changed); on the other
- * tables, or for a whole statement, it invalidates coarsely.  An INSERT
+ * description or another column checks never read changed); for a whole
+ * statement there, every token; on the other tables, it invalidates
+ * coarsely.  An INSERT
  * invalidates nothing that is cached: caches hold only rows that exist (see
  * cache_note_table_insert).
  */
@@ -216,7 +217,12 @@ influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		cache_note_table_insert();
-	else if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) && lookup_is_token_relation(relid))
+	else if (!lookup_is_token_relation(relid))
+	{
+		cache_note_table_change(relid);
+		commit_check_note_change();
+	}
+	else if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 	{
 		uint8		digests[LOOKUP_MAX_CHANGED_DIGESTS][TOKEN_DIGEST_LENGTH];
 		int			count;
@@ -231,14 +237,14 @@ influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
 			commit_check_note_change();
 		}
 	}
-	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) && lookup_is_token_relation(relid))
-	{
-		cache_note_every_token_changed(relid);
-		commit_check_note_change();
-	}
 	else
 	{
-		cache_note_table_change(relid);
+		/*
+		 * A TRUNCATE, or an UPDATE or DELETE seen by the statement-level
+		 * trigger of a schema older than 1.2 (served by this library until
+		 * ALTER EXTENSION UPDATE): which tokens changed is not known.
+		 */
+		cache_note_every_token_changed(relid);
 		commit_check_note_change();
 	}
 	return PointerGetDatum(NULL);

@@ -4,8 +4,9 @@
 # test/pg-versions.sh): the build with warnings as errors, the pg_regress
 # suites in a throwaway cluster and the TAP tests (one cluster per test file).
 # Then, against 15: a check that every throwaway cluster is a private one
-# (pg_virtualenv -t), the end-to-end test with the official InfluxDB client
-# and a short run of the fuzz targets.
+# (pg_virtualenv -t), the end-to-end test with the official InfluxDB client,
+# a short run of the fuzz targets, and the mutations the shared cache's test
+# must catch.
 # Ends with a line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -74,6 +75,21 @@ if [ $((fuzz_ok + fuzz_failed)) -ne 2 ]; then
 fi
 passed=$((passed + fuzz_ok))
 failed=$((failed + fuzz_failed))
+
+# Mutations: each patch of test/mutations/ breaks the shared cache one way
+# and test/t/140_shared_cache.pl must fail; 15 is installed again after.
+# One result per mutation.
+echo "== mutations"
+LOGDIR="$logdir" bash test/mutations.sh >"$logdir/mutations.log" 2>&1
+grep -E '^mutation ' "$logdir/mutations.log" || true
+line=$(grep -E '^result: mutations ' "$logdir/mutations.log")
+if [ -n "$line" ]; then
+	passed=$((passed + $(echo "$line" | sed -E 's/.*passed=([0-9]+).*/\1/')))
+	failed=$((failed + $(echo "$line" | sed -E 's/.*failed=([0-9]+).*/\1/')))
+else
+	tail -30 "$logdir/mutations.log"
+	failed=$((failed + 1))
+fi
 
 echo "logs: $logdir"
 echo "$passed passed, $failed failed"

@@ -129,11 +129,10 @@ working_set() {
 	fi
 	psql -XAtq -v ON_ERROR_STOP=1 -d "$db" <<SQL | tail -1
 SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'b')) FROM bench.cold_10k;
-CREATE TEMP TABLE s0 AS SELECT * FROM influx_tokens.cache_stats();
+SELECT misses AS misses0, invalidations AS clears0 FROM influx_tokens.cache_stats() \\gset
 SELECT round(3000000 / bench.seconds(\$\$SELECT count(*) FILTER (WHERE influx_tokens.token_check(w.token,
-           'write', 'b')) FROM generate_series(1, 300) AS g, bench.cold_10k AS w\$\$))
-       || ' ' || (s.misses - s0.misses) || ' ' || (s.invalidations - s0.invalidations)
-FROM influx_tokens.cache_stats() AS s, s0;
+           'write', 'b')) FROM generate_series(1, 300) AS g, bench.cold_10k AS w\$\$)) AS rate \\gset
+SELECT :rate || ' ' || (misses - :misses0) || ' ' || (invalidations - :clears0) FROM influx_tokens.cache_stats();
 SQL
 	if [ -n "$churn_pid" ]; then
 		q "$db" "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
@@ -161,6 +160,12 @@ spread() {
 	done
 	wait
 	echo "$(sort -n "$work/spread.0" "$work/spread.1" | head -1) $(($(cat "$work/spread.0") + $(cat "$work/spread.1")))"
+}
+
+tps() {
+	local db=$1 script=$2 tok=$3
+	pgbench -n -M prepared -c 2 -j 2 -T "$PGBENCH_SECONDS" -f "$script" -D tok="$tok" "$db" 2>/dev/null |
+		awk '/^tps = / { printf "%.0f", $3 }'
 }
 
 # token_info calls/s of the hot token (a token_list row, usage included).

@@ -232,6 +232,25 @@ $node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{
 	SELECT influx_tokens.token_check(token, 'write', 'metrics') FROM kept}),
 	'f', 'a token of a dropped extension is unknown once it is created again');
+is(check('multi'), 'f', 'also in a session that had it cached all along');
+
+# A database still at 1.1 (its statement-level triggers do not say which
+# token changed) under this library: every change drops everything.
+$node->safe_psql('postgres', 'CREATE DATABASE old');
+$node->safe_psql('old', q{
+	CREATE EXTENSION influx_tokens VERSION '1.1' CASCADE;
+	SELECT influx_tokens.create_org('acme');
+	SELECT influx_tokens.create_bucket('acme', 'metrics');
+	CREATE TABLE kept AS SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}') AS token;
+});
+my $old_checker = $node->background_psql('old');
+is($old_checker->query_safe($check_kept), 't', 'a token of a 1.1 database works (and is cached)');
+is($node->safe_psql('old', $check_kept), 't', 'also in a new backend (and is shared)');
+$node->safe_psql('old', q{
+	SELECT influx_tokens.revoke_token(i.id) FROM kept, influx_tokens.token_info(kept.token) i});
+is($old_checker->query_safe($check_kept), 'f', 'a revoke under 1.1 is in force at the next check');
+is($node->safe_psql('old', $check_kept), 'f', 'also in a new backend');
+$old_checker->quit;
 
 # ---- TRUNCATE, and a transaction changing more tokens than the ring lists.
 $node->safe_psql('postgres', q{
