@@ -36,8 +36,12 @@
  * neither reads nor fills the shared table (it may see its own uncommitted
  * rows), and its abort, a rolled-back savepoint or its PREPARE clears this
  * backend's cache, since entries may have been loaded from its changes.
- * COMMIT PREPARED publishes "everything": the transaction's digests died
- * with the session that prepared it.
+ * A prepared transaction's digests die with the session that prepared it;
+ * its PREPARE has the shared state remember it instead, and registers the
+ * relcache invalidation of a marker relation, kept with the prepared
+ * transaction and sent when it commits, whoever commits it (also after a
+ * restart, which the shared state does not survive): every backend that
+ * hears it drops everything, and the shared table is emptied.
  *
  * A load can race with a commit elsewhere: the snapshot misses the commit
  * but its invalidation arrives while we read.  Each load therefore notes
@@ -60,9 +64,7 @@
 #include "common/hashfn.h"
 #include "lib/ilist.h"
 #include "mb/pg_wchar.h"
-#include "nodes/parsenodes.h"
 #include "storage/proc.h"
-#include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -146,8 +148,8 @@ static uint8 (*pending_digests)[TOKEN_DIGEST_LENGTH] = NULL;
 static int	pending_count = 0;
 static bool pending_everything = false;
 static Oid	pending_tokens_relid = InvalidOid;
+static Oid	pending_marker_relid = InvalidOid;
 
-static ProcessUtility_hook_type prev_process_utility = NULL;
 
 /* Whether the current transaction changed the tables, and where it last said so. */
 static bool changed_in_transaction = false;
@@ -319,9 +321,11 @@ forget_token(const uint8 *digest)
 
 /*
  * decide_mode chooses how this backend's cache is kept right (see the top
- * of the file), once, before anything is cached.  A backend that began on a
- * hot standby stays alone after a promotion: invalidations replayed before
- * it may still be on their way.
+ * of the file), once, at its first check, before anything is cached.  A
+ * backend that first checked on a hot standby stays alone after a
+ * promotion: invalidations replayed before it may still be on their way.
+ * One whose first check comes after the promotion starts with an empty
+ * cache, after the replay, and may share.
  */
 static void
 decide_mode(void)
@@ -384,6 +388,7 @@ cache_prepare(void)
 			cached_tokens_relid = tokens_relid;
 			recheck_tokens_relid = false;
 		}
+		shared_cache_check_prepared();
 		read_changes();
 	}
 	if (!cache_valid)
@@ -689,12 +694,13 @@ cache_note_token_change(Oid relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int co
 	if (pending_digests == NULL)
 		pending_digests = MemoryContextAlloc(TopMemoryContext,
 											 PENDING_MAX * TOKEN_DIGEST_LENGTH);
+	pending_tokens_relid = lookup_tokens_relid();
+	pending_marker_relid = lookup_prepared_marker_relid();
 	if (pending_count + count > PENDING_MAX)
 	{
 		pending_everything = true;
 		return;
 	}
-	pending_tokens_relid = lookup_tokens_relid();
 	memcpy(pending_digests[pending_count], digests, (Size) count * TOKEN_DIGEST_LENGTH);
 	pending_count += count;
 }
@@ -709,6 +715,22 @@ cache_note_every_token_changed(Oid relid)
 {
 	cache_note_table_change(relid);
 	pending_everything = true;
+	pending_marker_relid = lookup_prepared_marker_relid();
+}
+
+/*
+ * cache_note_token_id_changed is cache_note_token_change for the token with
+ * this id, named by a function that replaced its grants (an empty set of
+ * grants deletes no row, and new rows invalidate nothing).
+ */
+void
+cache_note_token_id_changed(int64 token_id)
+{
+	uint8		digests[LOOKUP_MAX_CHANGED_DIGESTS][TOKEN_DIGEST_LENGTH];
+	int			count = lookup_token_digests(token_id, digests);
+
+	if (count > 0)
+		cache_note_token_change(lookup_tokens_relid(), digests, count);
 }
 
 /*
@@ -741,6 +763,18 @@ relcache_changed(Datum arg, Oid relid)
 		lookup_forget_relations();
 		recheck_tokens_relid = true;
 		cache_invalidate();
+	}
+	else if (lookup_is_prepared_marker(relid))
+	{
+		/*
+		 * A prepared transaction that changed tokens committed (see
+		 * transaction_ended): which ones only its session knew.  Every
+		 * backend that hears it drops everything, the shared table too; the
+		 * first does the work, the others find it done.
+		 */
+		cache_invalidate();
+		if (shared_cache_available() && !RecoveryInProgress())
+			shared_cache_publish(InvalidOid, NULL, 0, true);
 	}
 	else if (lookup_is_extension_relation(relid))
 	{
@@ -777,6 +811,27 @@ transaction_ended(XactEvent event, void *arg)
 			changed_in_transaction = false;
 			shared_cache_count_usage();
 			break;
+		case XACT_EVENT_PRE_PREPARE:
+
+			/*
+			 * The digests die with this session.  The shared state remembers
+			 * the transaction, so that any backend's next check after its
+			 * commit drops everything (shared_cache.c).  That memory does not
+			 * survive a restart, but the relcache invalidations registered
+			 * now are kept with the prepared transaction and sent when it
+			 * commits, whoever commits it: the marker makes every running
+			 * backend that hears it drop everything too.
+			 */
+			if ((pending_count > 0 || pending_everything) && shared_cache_available())
+			{
+				TransactionId xid = GetTopTransactionIdIfAny();
+
+				if (TransactionIdIsValid(xid))
+					(void) shared_cache_note_prepared(xid);
+				if (OidIsValid(pending_marker_relid))
+					CacheInvalidateRelcacheByRelid(pending_marker_relid);
+			}
+			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
@@ -802,34 +857,6 @@ subtransaction_ended(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && changed_in_transaction)
 		cache_invalidate();
-}
-
-/*
- * process_utility publishes "everything" after a COMMIT PREPARED, now
- * visible: which tokens the prepared transaction changed was known only to
- * the session that prepared it.  (Its relcache invalidations, kept with
- * the prepared transaction, reach the backends that work alone.)
- */
-static void
-process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-				ProcessUtilityContext context, ParamListInfo params,
-				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
-{
-	Node	   *statement = pstmt->utilityStmt;
-	bool		commit_prepared = IsA(statement, TransactionStmt) &&
-		((TransactionStmt *) statement)->kind == TRANS_STMT_COMMIT_PREPARED;
-
-	if (prev_process_utility)
-		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
-							 queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
-	if (commit_prepared && shared_cache_available())
-	{
-		shared_cache_publish(InvalidOid, NULL, 0, true);
-		cache_invalidate();
-	}
 }
 
 /*
@@ -866,10 +893,4 @@ cache_init(void)
 	RegisterXactCallback(transaction_ended, NULL);
 	RegisterSubXactCallback(subtransaction_ended, NULL);
 
-	/* Only a preloaded library has the shared ring COMMIT PREPARED must reach. */
-	if (process_shared_preload_libraries_in_progress)
-	{
-		prev_process_utility = ProcessUtility_hook;
-		ProcessUtility_hook = process_utility;
-	}
 }

@@ -151,14 +151,16 @@ commit_check_note_change(void)
 
 /*
  * _recheck_at_commit(token_id): commit_check_note_token for a token whose
- * grants a management function replaced (set_token_permissions).  Returns
- * token_id.
+ * grants a management function replaced (set_token_permissions), and the
+ * invalidation of that token in every cache.  Returns token_id.
  */
 Datum
 influx_tokens__recheck_at_commit(PG_FUNCTION_ARGS)
 {
 	require_argument(fcinfo, 0, "token id");
 	commit_check_note_token(PG_GETARG_INT64(0), NULL, NULL);
+	/* Its grants were replaced: deleting none and inserting some names nobody. */
+	cache_note_token_id_changed(PG_GETARG_INT64(0));
 	PG_RETURN_INT64(PG_GETARG_INT64(0));
 }
 

@@ -207,6 +207,26 @@ ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cached_token;
 ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cached_token;
+-- Before any change: a check in the same statement (RETURNING, a CTE)
+-- reads the uncommitted rows before the AFTER triggers run; from then on
+-- this transaction neither fills the shared cache nor keeps its cache if
+-- it aborts.
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.orgs
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.orgs ENABLE ALWAYS TRIGGER mark_cache_change;
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.buckets
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.buckets ENABLE ALWAYS TRIGGER mark_cache_change;
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER mark_cache_change;
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER mark_cache_change;
 
 -- The apply worker of logical replication fires row-level triggers enabled
 -- for replicas (or always) only (see the install script).

@@ -221,6 +221,8 @@ extern bool lookup_is_extension_relation(Oid relid);
 extern bool lookup_is_token_relation(Oid relid);
 extern bool lookup_was_token_relation(Oid relid);
 extern Oid	lookup_tokens_relid(void);
+extern Oid	lookup_prepared_marker_relid(void);
+extern bool lookup_is_prepared_marker(Oid relid);
 extern void lookup_forget_relations(void);
 
 /* The most digests one changed row of tokens or permissions names. */
@@ -228,6 +230,7 @@ extern void lookup_forget_relations(void);
 
 extern int	lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
 								   uint8 (*digests)[TOKEN_DIGEST_LENGTH]);
+extern int	lookup_token_digests(int64 token_id, uint8 (*digests)[TOKEN_DIGEST_LENGTH]);
 
 /* ---- shared_cache.c ---- */
 
@@ -259,6 +262,8 @@ extern void shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenR
 							 uint64 seen);
 extern void shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH],
 								 int count, bool everything);
+extern bool shared_cache_note_prepared(TransactionId xid);
+extern void shared_cache_check_prepared(void);
 extern SharedCacheStats shared_cache_get_stats(void);
 
 /* ---- usage.c (the pending counts; the rest is declared below) ---- */
@@ -301,6 +306,7 @@ extern int64 org_cache_get_id(const char *name, size_t length);
 extern void cache_note_table_change(Oid relid);
 extern void cache_note_token_change(Oid relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int count);
 extern void cache_note_every_token_changed(Oid relid);
+extern void cache_note_token_id_changed(int64 token_id);
 extern void cache_note_table_insert(void);
 extern CacheStats cache_get_stats(void);
 

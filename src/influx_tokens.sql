@@ -231,6 +231,8 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.token_labels', '');
  * (through the WAL), which clear their whole cache.  A change to an
  * organization or a bucket, and a TRUNCATE, clear caches coarsely
  * (invalidate_cache, statement-level).  An INSERT invalidates nothing.
+ * mark_cache_change, before each statement, tells the cache that the
+ * transaction may read rows no other transaction can.
  * ENABLE ALWAYS keeps the triggers firing under session_replication_role =
  * replica and in logical replication's apply worker.  The apply worker
  * fires no statement-level trigger for the rows it applies, only row-level
@@ -267,6 +269,26 @@ ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cache;
 ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER invalidate_cached_token;
 ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER invalidate_cached_token;
+-- Before any change: a check in the same statement (RETURNING, a CTE)
+-- reads the uncommitted rows before the AFTER triggers run; from then on
+-- this transaction neither fills the shared cache nor keeps its cache if
+-- it aborts.
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.orgs
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.orgs ENABLE ALWAYS TRIGGER mark_cache_change;
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.buckets
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.buckets ENABLE ALWAYS TRIGGER mark_cache_change;
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.tokens ENABLE ALWAYS TRIGGER mark_cache_change;
+CREATE TRIGGER mark_cache_change
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate_cache();
+ALTER TABLE @extschema@.permissions ENABLE ALWAYS TRIGGER mark_cache_change;
 CREATE TRIGGER invalidate_cache_on_apply
     AFTER INSERT OR UPDATE OR DELETE ON @extschema@.orgs
     FOR EACH ROW EXECUTE FUNCTION @extschema@._invalidate_cache();

@@ -21,6 +21,8 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation_d.h"
@@ -74,6 +76,7 @@ typedef struct ExtensionRelations
 	Oid			tokens_id_index;
 	Oid			tokens_digest_index;
 	Oid			tokens_previous_digest_index;	/* InvalidOid before 1.1 */
+	Oid			tokens_id_seq;	/* the prepared-transaction marker (cache.c) */
 	Oid			buckets;
 	Oid			buckets_name_index;
 	Oid			orgs_influx_id_index;	/* InvalidOid before 1.1 */
@@ -188,6 +191,7 @@ resolve_relations(void)
 	/* The schema of 1.0 has no rotation: this library serves both. */
 	relations.tokens_previous_digest_index =
 		get_relname_relid("tokens_previous_digest_key", namespace_oid);
+	relations.tokens_id_seq = get_relname_relid("tokens_id_seq", namespace_oid);
 	relations.buckets = relation_in_schema(namespace_oid, "buckets");
 	relations.buckets_name_index =
 		relation_in_schema(namespace_oid, "buckets_org_name_key");
@@ -240,6 +244,26 @@ lookup_was_token_relation(Oid relid)
 {
 	return relations.valid &&
 		(relid == relations.tokens || relid == relations.permissions);
+}
+
+/*
+ * lookup_prepared_marker_relid returns the relation whose relcache
+ * invalidation says "a prepared transaction that changed tokens committed"
+ * (cache.c): the tokens id sequence, which no check reads and VACUUM and
+ * ANALYZE never invalidate.  lookup_is_prepared_marker tells it, as last
+ * resolved (for the relcache callback).
+ */
+Oid
+lookup_prepared_marker_relid(void)
+{
+	resolve_relations();
+	return relations.tokens_id_seq;
+}
+
+bool
+lookup_is_prepared_marker(Oid relid)
+{
+	return OidIsValid(relations.tokens_id_seq) && relid == relations.tokens_id_seq;
 }
 
 /*
@@ -839,26 +863,73 @@ token_row_digests(HeapTuple tuple, TupleDesc desc, uint8 (*digests)[TOKEN_DIGEST
 
 /*
  * digests_of_token adds the digests of the token with this id, as this
- * session sees it now; none if it is gone (deleted in this transaction:
- * its own row's trigger named them).
+ * session sees it now, and locks its row FOR KEY SHARE until the
+ * transaction ends: a concurrent rotation (which changes the digest, a key
+ * column) then waits for this transaction, or this waits for it and reads
+ * the new secret's digest too.  Without the lock, a change of the token's
+ * grants could name the old secret only while a rotation commits the new
+ * one, and the new secret could be cached with the old grants.  None if the
+ * token is gone (deleted in this transaction: its own row's trigger named
+ * them; or concurrently: its deletion does).
  */
 static void
 digests_of_token(int64 token_id, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int *count)
 {
 	Snapshot	snapshot = latest_snapshot();
-	Relation	rel = table_open(relations.tokens, AccessShareLock);
+	Relation	rel = table_open(relations.tokens, RowShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
+	ItemPointerData tid;
+	bool		found = false;
 
 	ScanKeyInit(&key, relations.token_columns.id, BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(token_id));
 	scan = systable_beginscan(rel, relations.tokens_id_index, true, snapshot, 1, &key);
 	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		token_row_digests(tuple, RelationGetDescr(rel), digests, count);
+	{
+		token_row_digests(tuple, desc, digests, count);
+		tid = tuple->t_self;
+		found = true;
+	}
 	systable_endscan(scan);
+
+	if (found)
+	{
+		TupleTableSlot *slot = table_slot_create(rel, NULL);
+		TM_FailureData failure;
+
+		if (table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(false),
+							 LockTupleKeyShare, LockWaitBlock,
+							 TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure) == TM_Ok)
+		{
+			bool		should_free;
+			HeapTuple	latest = ExecFetchSlotHeapTuple(slot, false, &should_free);
+
+			token_row_digests(latest, desc, digests, count);
+			if (should_free)
+				heap_freetuple(latest);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+	}
 	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
+}
+
+/*
+ * lookup_token_digests returns in digests (room for
+ * LOOKUP_MAX_CHANGED_DIGESTS) the digests of the token with this id, its
+ * row locked as digests_of_token says, and their number.
+ */
+int
+lookup_token_digests(int64 token_id, uint8 (*digests)[TOKEN_DIGEST_LENGTH])
+{
+	int			count = 0;
+
+	resolve_relations();
+	digests_of_token(token_id, digests, &count);
+	return count;
 }
 
 /*

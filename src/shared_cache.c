@@ -20,9 +20,16 @@
  *		and only if it commits.  Publishing also removes those tokens from
  *		the shared table, in the same critical section.
  *	  - Publishing "everything" (TRUNCATE, a transaction that changed too
- *		many tokens to list, COMMIT PREPARED) empties the shared table and
- *		moves change_end a whole ring ahead, so every backend drops
- *		everything.
+ *		many tokens to list, a committed prepared transaction that changed
+ *		tokens) empties the shared table and moves change_end a whole ring
+ *		ahead, so every backend drops everything.
+ *	  - A prepared transaction's digests die with the session that prepared
+ *		it.  Its xid is remembered here instead (one slot per
+ *		max_prepared_transactions); every check looks whether a remembered
+ *		one is over for every new snapshot (gone from the proc array) and,
+ *		if it committed, publishes everything.  So its commit is in force at
+ *		any backend's next check, whoever committed it (a session, logical
+ *		replication's apply worker).
  *
  * The shared table holds what a check needs of a token (a TokenRecord with
  * at most SHARED_MAX_GRANTS grants), keyed by database, tokens table and
@@ -56,8 +63,11 @@
  */
 #include "influx_tokens.h"
 
+#include "access/transam.h"
+#include "access/twophase.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/procarray.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -114,6 +124,7 @@ typedef struct SharedState
 		{
 			LWLock	   *lock;
 			pg_atomic_uint64 change_end;	/* changes published so far */
+			pg_atomic_uint32 nprepared; /* prepared[0 .. nprepared-1] are in use */
 		}			read_mostly;
 		char		pad[PG_CACHE_LINE_SIZE];
 	}			head;
@@ -128,10 +139,13 @@ typedef struct SharedState
 	uint64		removals;
 	uint64		flushes;
 	uint8		ring[CHANGE_RING_SIZE][TOKEN_DIGEST_LENGTH];
+	/* prepared transactions that changed tokens (max_prepared_xacts of them) */
+	TransactionId prepared[FLEXIBLE_ARRAY_MEMBER];
 } SharedState;
 
 #define shared_lock (shared->head.read_mostly.lock)
 #define shared_change_end (shared->head.read_mostly.change_end)
+#define shared_nprepared (shared->head.read_mostly.nprepared)
 
 static int	shared_cache_size = 100000;
 
@@ -175,9 +189,16 @@ shared_key_hash(const void *key, Size keysize)
  * shared_cache_shmem_size is the shared memory of the ring and the table.
  */
 static Size
+shared_state_size(void)
+{
+	return add_size(offsetof(SharedState, prepared),
+					mul_size(Max(max_prepared_xacts, 1), sizeof(TransactionId)));
+}
+
+static Size
 shared_cache_shmem_size(void)
 {
-	Size		size = MAXALIGN(sizeof(SharedState));
+	Size		size = MAXALIGN(shared_state_size());
 
 	if (shared_cache_size > 0)
 	{
@@ -212,12 +233,13 @@ shared_cache_shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("influx_tokens cache", sizeof(SharedState), &found);
+	shared = ShmemInitStruct("influx_tokens cache", shared_state_size(), &found);
 	if (!found)
 	{
-		memset(shared, 0, sizeof(SharedState));
+		memset(shared, 0, shared_state_size());
 		shared_lock = &(GetNamedLWLockTranche("influx_tokens cache"))->lock;
 		pg_atomic_init_u64(&shared_change_end, 0);
+		pg_atomic_init_u32(&shared_nprepared, 0);
 		pg_atomic_init_u64(&shared->hits, 0);
 		pg_atomic_init_u64(&shared->misses, 0);
 	}
@@ -465,14 +487,12 @@ shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenRecord *recor
  * to list.  Called from the commit callback: it must not fail, and it does
  * not (no allocation, no error path).
  */
-void
-shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int count,
-					 bool everything)
+static void
+publish_locked(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int count,
+			   bool everything)
 {
-	uint64		end;
+	uint64		end = pg_atomic_read_u64(&shared_change_end);
 
-	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
-	end = pg_atomic_read_u64(&shared_change_end);
 	if (everything || count > CHANGE_RING_SIZE / 2)
 	{
 		if (shared_index != NULL)
@@ -501,6 +521,100 @@ shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], in
 		}
 	pg_write_barrier();
 	pg_atomic_write_u64(&shared_change_end, end);
+}
+
+void
+shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int count,
+					 bool everything)
+{
+	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+	publish_locked(tokens_relid, digests, count, everything);
+	LWLockRelease(shared_lock);
+}
+
+/*
+ * shared_cache_note_prepared remembers a transaction being prepared that
+ * changed tokens: its digests die with the preparing session, so when it
+ * commits, whoever checks first publishes everything
+ * (shared_cache_check_prepared).  False if there is no room (every slot
+ * holds a transaction not yet seen resolved); the caller's fallback, the
+ * marker of cache.c, still reaches every running backend.
+ */
+bool
+shared_cache_note_prepared(TransactionId xid)
+{
+	uint32		n;
+	bool		noted = false;
+
+	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+	n = pg_atomic_read_u32(&shared_nprepared);
+	if (n < (uint32) Max(max_prepared_xacts, 1))
+	{
+		shared->prepared[n] = xid;
+		pg_atomic_write_u32(&shared_nprepared, n + 1);
+		noted = true;
+	}
+	LWLockRelease(shared_lock);
+	return noted;
+}
+
+/*
+ * resolved_prepared says whether a remembered prepared transaction is over
+ * for every new snapshot (not in the proc array any more: its commit is in
+ * the commit log before that), and whether it committed.
+ */
+static bool
+resolved_prepared(TransactionId xid, bool *committed)
+{
+	if (TransactionIdIsInProgress(xid))
+		return false;
+	*committed = TransactionIdDidCommit(xid);
+	return true;
+}
+
+/*
+ * shared_cache_check_prepared publishes everything once a remembered
+ * prepared transaction has committed, and forgets the ones that are over.
+ * Every check in shared mode calls it; it costs one atomic read while no
+ * prepared transaction changed tokens.
+ */
+void
+shared_cache_check_prepared(void)
+{
+	uint32		n;
+	bool		any_resolved = false;
+
+	if (pg_atomic_read_u32(&shared_nprepared) == 0)
+		return;
+
+	LWLockAcquire(shared_lock, LW_SHARED);
+	n = pg_atomic_read_u32(&shared_nprepared);
+	for (uint32 i = 0; i < n && !any_resolved; i++)
+	{
+		bool		committed;
+
+		any_resolved = resolved_prepared(shared->prepared[i], &committed);
+	}
+	LWLockRelease(shared_lock);
+	if (!any_resolved)
+		return;
+
+	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+	n = pg_atomic_read_u32(&shared_nprepared);
+	for (uint32 i = 0; i < n;)
+	{
+		bool		committed;
+
+		if (resolved_prepared(shared->prepared[i], &committed))
+		{
+			if (committed)
+				publish_locked(InvalidOid, NULL, 0, true);
+			shared->prepared[i] = shared->prepared[--n];
+		}
+		else
+			i++;
+	}
+	pg_atomic_write_u32(&shared_nprepared, n);
 	LWLockRelease(shared_lock);
 }
 
@@ -516,7 +630,7 @@ shared_cache_get_stats(void)
 	result.capacity = shared_cache_size;
 	result.memory_bytes = (int64) shared_cache_shmem_size();
 	result.bytes_per_token = shared_cache_size > 0 ?
-		(int64) (shared_cache_shmem_size() - MAXALIGN(sizeof(SharedState))) / shared_cache_size : 0;
+		(int64) (shared_cache_shmem_size() - MAXALIGN(shared_state_size())) / shared_cache_size : 0;
 	result.max_grants = SHARED_MAX_GRANTS;
 	LWLockAcquire(shared_lock, LW_SHARED);
 	result.tokens = shared_index ? shared_cache_size - shared->nfree : 0;

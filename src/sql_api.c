@@ -215,8 +215,16 @@ influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	relid = RelationGetRelid(rel);
 
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event) || TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		/*
+		 * Before any change (a check in the same statement, in RETURNING or
+		 * a CTE, would read the uncommitted rows before the AFTER triggers
+		 * run), and for an INSERT: this transaction may now read rows no
+		 * other can, which it must neither share nor keep if it aborts.
+		 */
 		cache_note_table_insert();
+	}
 	else if (!lookup_is_token_relation(relid))
 	{
 		cache_note_table_change(relid);

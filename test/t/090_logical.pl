@@ -14,12 +14,14 @@ use Test::More;
 
 my $pub = PostgreSQL::Test::Cluster->new('publisher');
 $pub->init(allows_streaming => 'logical');
+$pub->append_conf('postgresql.conf', "max_prepared_transactions = 4\n");
 $pub->start;
 my $sub = PostgreSQL::Test::Cluster->new('subscriber');
 $sub->init;
 # The subscriber preloads the library: its backends share a cache, and the
 # apply worker's row-level triggers publish each changed token.
-$sub->append_conf('postgresql.conf', "shared_preload_libraries = 'influx_tokens'\n");
+$sub->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'influx_tokens'\nmax_prepared_transactions = 4\n");
 $sub->start;
 
 # The table the test hands tokens over with exists on both sides, so that no
@@ -43,6 +45,7 @@ $pub->safe_psql('postgres', q{
 	             ('perm',   '{write:buckets/metrics}'),
 	             ('drop',   '{write:buckets/logs}'),
 	             ('rotate', '{write:buckets/metrics}'),
+	             ('prepared', '{write:buckets/metrics}'),
 	             ('parent', '{write:authorizations,write:buckets/metrics}')) AS v(name, perms);
 	INSERT INTO handed_out
 	SELECT 'child', influx_tokens.create_token_as(token, '{write:buckets/metrics}')
@@ -50,7 +53,10 @@ $pub->safe_psql('postgres', q{
 	CREATE PUBLICATION everything FOR ALL TABLES;
 });
 my $pub_connstr = $pub->connstr . ' dbname=postgres';
-$sub->safe_psql('postgres', "CREATE SUBSCRIPTION everything CONNECTION '$pub_connstr' PUBLICATION everything");
+# two_phase: the subscriber prepares what the publisher prepares, and its
+# apply worker commits it (not through a COMMIT PREPARED statement).
+$sub->safe_psql('postgres',
+	"CREATE SUBSCRIPTION everything CONNECTION '$pub_connstr' PUBLICATION everything WITH (two_phase = true)");
 $sub->wait_for_subscription_sync($pub, 'everything');
 
 my $checker = $sub->background_psql('postgres');
@@ -128,6 +134,34 @@ $pub->wait_for_catchup('everything');
 is($checker->query_safe(q{SELECT influx_tokens.token_check(token, 'read', 'metrics')
                           FROM handed_out WHERE name = 'reactivate'}), 't',
 	'subscriber: ... and works again once reactivated');
+
+# A prepared transaction on the publisher, prepared and committed on the
+# subscriber by the apply worker: the revoke is in force in the cached
+# session and in a new backend (the shared cache) once applied.
+is($checker->query_safe(q{SELECT influx_tokens.token_check(token, 'write', 'metrics')
+                          FROM handed_out WHERE name = 'prepared'}), 't',
+	'subscriber: a token works before a prepared revoke');
+is($sub->safe_psql('postgres', q{SELECT influx_tokens.token_check(token, 'write', 'metrics')
+                                 FROM handed_out WHERE name = 'prepared'}), 't',
+	'subscriber: also in a new backend (now shared)');
+$pub->safe_psql('postgres', q{
+	BEGIN;
+	SELECT influx_tokens.revoke_token(token) FROM handed_out WHERE name = 'prepared';
+	PREPARE TRANSACTION 'revoke_prepared';});
+$pub->wait_for_catchup('everything');
+is($sub->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '1',
+	'subscriber: the transaction is prepared there too');
+is($sub->safe_psql('postgres', q{SELECT influx_tokens.token_check(token, 'write', 'metrics')
+                                 FROM handed_out WHERE name = 'prepared'}), 't',
+	'subscriber: the prepared revoke is not in force yet');
+$pub->safe_psql('postgres', "COMMIT PREPARED 'revoke_prepared'");
+$pub->wait_for_catchup('everything');
+is($sub->safe_psql('postgres', q{SELECT influx_tokens.token_check(token, 'write', 'metrics')
+                                 FROM handed_out WHERE name = 'prepared'}), 'f',
+	'subscriber: after the apply worker commits it, a new backend refuses the token');
+is($checker->query_safe(q{SELECT influx_tokens.token_check(token, 'write', 'metrics')
+                          FROM handed_out WHERE name = 'prepared'}), 'f',
+	'subscriber: and so does the session that had it cached');
 
 # The subscriber's own tables: every published table has a replica identity.
 is($pub->safe_psql('postgres', q{

@@ -23,7 +23,7 @@ influx_tokens.shared_cache_size = 1000
 $node->start;
 
 my @names = qw(revoke abort own label fresh perms rotate delete logs savepoint prepared
-  rolledback race other multi);
+  rolledback race other multi rotrace emptied returning);
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION influx_tokens CASCADE;
 	SELECT influx_tokens.create_org('acme');
@@ -171,8 +171,9 @@ $writer->query_safe("BEGIN; SELECT influx_tokens.revoke_token($id); PREPARE TRAN
 is(check('prepared'), 't', 'a prepared revoke is not in force yet');
 is(fresh_check('prepared'), 't', 'not in a new backend either (it stores the committed state)');
 $node->safe_psql('postgres', "COMMIT PREPARED 'p1'");
-is(check('prepared'), 'f', 'after COMMIT PREPARED elsewhere it is');
-is(fresh_check('prepared'), 'f', 'also in a new backend');
+is(fresh_check('prepared'), 'f',
+	'after COMMIT PREPARED elsewhere it is, first in a new backend (no running one has looked yet)');
+is(check('prepared'), 'f', 'and in a session that had it cached');
 
 $id = token_id('rolledback');
 $writer->query_safe("BEGIN; SELECT influx_tokens.revoke_token($id)");
@@ -202,6 +203,54 @@ is($loader->query_safe(check_sql('race')), 'f', 'the loading backend sees the re
 is(fresh_check('race'), 'f', 'the record it loaded before the commit was not shared');
 $loader->quit;
 $locker->quit;
+
+# ---- A change of a token's grants racing a rotation of its secret: the
+# grants' trigger locks the token's row, so it waits for the rotation and
+# names the new secret too (else the new secret could be shared with the
+# old grants, loaded between the two commits).
+$id = token_id('rotrace');
+$writer->query_safe("BEGIN");
+$writer->query_safe("UPDATE handed_out SET token = influx_tokens.rotate_token($id) WHERE name = 'rotrace'");
+my $granter = $node->background_psql('postgres');
+my $granter_pid = $granter->query_safe("SELECT pg_backend_pid()");
+$granter->query_safe("BEGIN");
+$granter->query_until(qr/sent/, "\\echo sent\nDELETE FROM influx_tokens.permissions WHERE token_id = $id;\n\\echo deleted\n");
+# The deletion's trigger has run, or waits for the rotation's row lock.
+$node->poll_query_until('postgres', qq{
+	SELECT wait_event_type = 'Lock' OR state = 'idle in transaction'
+	FROM pg_stat_activity WHERE pid = $granter_pid})
+  or die 'the deletion of the grants never ran';
+$writer->query_safe("COMMIT");
+is(fresh_check('rotrace'), 't', 'the new secret works while the grants\' deletion is uncommitted');
+$granter->query_until(qr/deleted/, '');
+$granter->query_safe("COMMIT");
+is(fresh_check('rotrace'), 'f', 'once it commits the new secret has no grants, in a new backend');
+is(check('rotrace'), 'f', 'and in a session that checked before');
+$granter->quit;
+
+# ---- Replacing the grants of a token that has none (deleting no row,
+# inserting some) invalidates it too.
+$id = token_id('emptied');
+$writer->query_safe("DELETE FROM influx_tokens.permissions WHERE token_id = $id");
+is(check('emptied'), 'f', 'a token without grants is refused (and cached so)');
+is(fresh_check('emptied'), 'f', 'also in a new backend (and shared so)');
+$writer->query_safe("SELECT influx_tokens.set_token_permissions($id, '{write:buckets/metrics}')");
+is(check('emptied'), 't', 'grants given back by set_token_permissions are in force at the next check');
+is(fresh_check('emptied'), 't', 'also in a new backend');
+
+# ---- A check in the statement that changes the row (RETURNING) reads the
+# uncommitted row: it must not be shared, nor survive the rollback.
+$id = token_id('returning');
+$writer->query_safe("SELECT influx_tokens.revoke_token($id)");
+is(fresh_check('returning'), 'f', 'a revoked token (shared so)');
+is($writer->query_safe(qq{
+	BEGIN;
+	UPDATE influx_tokens.tokens AS t SET status = 'active' FROM handed_out AS h
+	WHERE t.id = $id AND h.name = 'returning'
+	RETURNING influx_tokens.token_check(h.token, 'write', 'metrics');
+	ROLLBACK}), 't', 'a check in the RETURNING of the reactivating UPDATE sees it');
+is(fresh_check('returning'), 'f', 'after the rollback a new backend does not');
+is($writer->query_safe(check_sql('returning')), 'f', 'nor does the session that rolled back');
 
 # ---- Databases never see each other's tokens, nor a dropped extension's.
 # A database made from another as its template has the same tables, with
