@@ -76,6 +76,7 @@ trap 'rm -rf "$work"' EXIT
 export PGOPTIONS="-c work_mem=256MB"
 
 q() { psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+. "$here/churn.sh"
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 max() { printf "%s\n" "$@" | sort -n | tail -1; }
@@ -115,35 +116,6 @@ sample() {
 	q "$db" "CREATE TABLE bench.$name AS SELECT i, token FROM bench.plain
 	         WHERE i % ($n / $size) = $offset % ($n / $size)" >/dev/null
 	q "$db" "VACUUM ANALYZE bench.$name" >/dev/null
-}
-
-# Checks/s of one backend over the working set bench.cold_10k, 300 times in
-# turn, while churn $2 (none, create, toggle) runs in another session at
-# 100 writes a second; "rate misses invalidations" of the checking backend.
-working_set() {
-	local db=$1 kind=$2 churn_pid=
-	if [ "$kind" != none ]; then
-		q "$db" "CALL bench.churn('$kind', 100, 30)" 2>/dev/null &
-		churn_pid=$!
-		sleep 0.3
-	fi
-	psql -XAtq -v ON_ERROR_STOP=1 -d "$db" <<SQL | tail -1
-SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'b')) FROM bench.cold_10k;
-SELECT misses AS misses0, invalidations AS clears0 FROM influx_tokens.cache_stats() \\gset
-SELECT round(3000000 / bench.seconds(\$\$SELECT count(*) FILTER (WHERE influx_tokens.token_check(w.token,
-           'write', 'b')) FROM generate_series(1, 300) AS g, bench.cold_10k AS w\$\$)) AS rate \\gset
-SELECT :rate || ' ' || (misses - :misses0) || ' ' || (invalidations - :clears0) FROM influx_tokens.cache_stats();
-SQL
-	if [ -n "$churn_pid" ]; then
-		q "$db" "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-		         WHERE query LIKE 'CALL bench.churn%' AND pid <> pg_backend_pid()" >/dev/null
-		wait "$churn_pid" 2>/dev/null || true
-	fi
-}
-
-# The better of two working_set results (by rate).
-better() {
-	if [ -z "$1" ] || [ "${2%% *}" -gt "${1%% *}" ]; then echo "$2"; else echo "$1"; fi
 }
 
 # Checks/s of 2 backends at once, each in a new connection checking half of
@@ -221,7 +193,7 @@ for size in "${sizes[@]}"; do
 		echo "measuring $db while tokens change..." >&2
 		for round in 1 2 3; do
 			for kind in none create toggle; do
-				R[ws_$kind]=$(better "${R[ws_$kind]:-}" "$(working_set "$db" $kind)")
+				R[ws_$kind]=$(better "${R[ws_$kind]:-}" "$(working_set $kind bench.cold_10k "$db" -d "$db")")
 			done
 		done
 	fi

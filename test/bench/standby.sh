@@ -44,6 +44,7 @@ stop_standby() {
 trap stop_standby EXIT
 
 q() { psql -XAtq -v ON_ERROR_STOP=1 -d bench -c "$1"; }
+. "$here/churn.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 createdb bench
@@ -73,34 +74,6 @@ chown -R postgres "$standby"
 chmod 700 "$standby"
 runuser -u postgres -- "$bindir/pg_ctl" -D "$standby" -l "$work/standby.log" -w start >/dev/null
 
-# Checks/s of one backend of the server at port $1 over the working set,
-# 300 times in turn, while churn $2 (none, create, toggle) runs on the
-# primary at 100 writes a second: "rate misses clears".
-measure() {
-	local port=$1 kind=$2 churn_pid=
-	if [ "$kind" != none ]; then
-		q "CALL bench.churn('$kind', 100, 30)" 2>/dev/null &
-		churn_pid=$!
-		sleep 0.3
-	fi
-	psql -XAtq -v ON_ERROR_STOP=1 -h localhost -p "$port" -d bench <<'SQL' | tail -1
-SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'b')) FROM bench.working_set;
-SELECT misses AS misses0, invalidations AS clears0 FROM influx_tokens.cache_stats() \gset
-SELECT round(3000000 / bench.seconds($$SELECT count(*) FILTER (WHERE influx_tokens.token_check(w.token,
-           'write', 'b')) FROM generate_series(1, 300) AS g, bench.working_set AS w$$)) AS rate \gset
-SELECT :rate || ' ' || (misses - :misses0) || ' ' || (invalidations - :clears0) FROM influx_tokens.cache_stats();
-SQL
-	if [ -n "$churn_pid" ]; then
-		q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-		   WHERE query LIKE 'CALL bench.churn%' AND pid <> pg_backend_pid()" >/dev/null
-		wait "$churn_pid" 2>/dev/null || true
-	fi
-}
-
-better() {
-	if [ -z "$1" ] || [ "${2%% *}" -gt "${1%% *}" ]; then echo "$2"; else echo "$1"; fi
-}
-
 # Wait for the standby to have replayed the set-up.
 until [ "$(psql -XAtq -h localhost -p "$standby_port" -d bench -c 'SELECT count(*) FROM bench.working_set' 2>/dev/null)" = 10000 ]; do
 	sleep 0.2
@@ -109,8 +82,9 @@ done
 declare -A R
 for _ in 1 2 3; do
 	for kind in none create toggle; do
-		R[standby_$kind]=$(better "${R[standby_$kind]:-}" "$(measure "$standby_port" $kind)")
-		R[primary_$kind]=$(better "${R[primary_$kind]:-}" "$(measure "$PGPORT" $kind)")
+		R[standby_$kind]=$(better "${R[standby_$kind]:-}" \
+			"$(working_set $kind bench.working_set bench -h localhost -p "$standby_port" -d bench)")
+		R[primary_$kind]=$(better "${R[primary_$kind]:-}" "$(working_set $kind bench.working_set bench -d bench)")
 	done
 done
 

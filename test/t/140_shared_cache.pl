@@ -214,7 +214,7 @@ $writer->query_safe("UPDATE handed_out SET token = influx_tokens.rotate_token($i
 my $granter = $node->background_psql('postgres');
 my $granter_pid = $granter->query_safe("SELECT pg_backend_pid()");
 $granter->query_safe("BEGIN");
-$granter->query_until(qr/sent/, "\\echo sent\nDELETE FROM influx_tokens.permissions WHERE token_id = $id;\n\\echo deleted\n");
+$granter->query_until(qr/sent/, "\\echo sent\nDELETE FROM influx_tokens.permissions WHERE token_id = $id;\n");
 # The deletion's trigger has run, or waits for the rotation's row lock.
 $node->poll_query_until('postgres', qq{
 	SELECT wait_event_type = 'Lock' OR state = 'idle in transaction'
@@ -222,7 +222,10 @@ $node->poll_query_until('postgres', qq{
   or die 'the deletion of the grants never ran';
 $writer->query_safe("COMMIT");
 is(fresh_check('rotrace'), 't', 'the new secret works while the grants\' deletion is uncommitted');
-$granter->query_until(qr/deleted/, '');
+# The deletion is done (its output, if any, goes with the next query's).
+$node->poll_query_until('postgres', qq{
+	SELECT state = 'idle in transaction' FROM pg_stat_activity WHERE pid = $granter_pid})
+  or die 'the deletion of the grants never finished';
 $granter->query_safe("COMMIT");
 is(fresh_check('rotrace'), 'f', 'once it commits the new secret has no grants, in a new backend');
 is(check('rotrace'), 'f', 'and in a session that checked before');
