@@ -820,7 +820,10 @@ transaction_ended(XactEvent event, void *arg)
 			 * survive a restart, but the relcache invalidations registered
 			 * now are kept with the prepared transaction and sent when it
 			 * commits, whoever commits it: the marker makes every running
-			 * backend that hears it drop everything too.
+			 * backend that hears it drop everything too.  (After a restart,
+			 * then, a backend that starts between the COMMIT PREPARED and
+			 * the next check of any running backend could still find a
+			 * record loaded before the commit in the shared table.)
 			 */
 			if ((pending_count > 0 || pending_everything) && shared_cache_available())
 			{
