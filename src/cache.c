@@ -69,6 +69,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 /* Longest name in bytes: NAME_MAX_CHARS characters of up to 4 bytes. */
 #define NAME_MAX_BYTES (NAME_MAX_CHARS * MAX_MULTIBYTE_CHAR_LEN)
@@ -388,6 +389,8 @@ cache_prepare(void)
 			cached_tokens_relid = tokens_relid;
 			recheck_tokens_relid = false;
 		}
+		if (!shared_cache_started())
+			shared_cache_note_started(GetLatestSnapshot());
 		shared_cache_check_prepared();
 		read_changes();
 	}
@@ -435,7 +438,8 @@ names_usable(void)
 static inline bool
 shared_usable(void)
 {
-	return cache_mode == CACHE_MODE_SHARED && cache_usable() && !changed_in_transaction;
+	return cache_mode == CACHE_MODE_SHARED && cache_usable() && !changed_in_transaction &&
+		shared_cache_started();
 }
 
 /*
@@ -817,20 +821,19 @@ transaction_ended(XactEvent event, void *arg)
 			 * The digests die with this session.  The shared state remembers
 			 * the transaction, so that any backend's next check after its
 			 * commit drops everything (shared_cache.c).  That memory does not
-			 * survive a restart, but the relcache invalidations registered
+			 * survive a restart; the relcache invalidations registered
 			 * now are kept with the prepared transaction and sent when it
 			 * commits, whoever commits it: the marker makes every running
-			 * backend that hears it drop everything too.  (After a restart,
-			 * then, a backend that starts between the COMMIT PREPARED and
-			 * the next check of any running backend could still find a
-			 * record loaded before the commit in the shared table.)
+			 * backend that hears it drop everything too.  (After a restart
+			 * the first check remembers every transaction then running,
+			 * this one among them: shared_cache_note_started.)
 			 */
 			if ((pending_count > 0 || pending_everything) && shared_cache_available())
 			{
 				TransactionId xid = GetTopTransactionIdIfAny();
 
 				if (TransactionIdIsValid(xid))
-					(void) shared_cache_note_prepared(xid);
+					shared_cache_note_prepared(xid);
 				if (OidIsValid(pending_marker_relid))
 					CacheInvalidateRelcacheByRelid(pending_marker_relid);
 			}

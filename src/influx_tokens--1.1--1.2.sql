@@ -542,6 +542,15 @@ BEGIN
     -- Its tokens (their grants and labels go with them) and grants on its
     -- buckets; the buckets go with the organization.
     DELETE FROM @extschema@.tokens AS t WHERE t.org_id = target_org_id;
+    -- Other tokens holding grants on it before those grants, in id order (as
+    -- in drop_bucket).
+    PERFORM FROM @extschema@.tokens AS t
+    WHERE t.id IN (SELECT p.token_id FROM @extschema@.permissions AS p
+                   WHERE p.bucket_id IN (SELECT b.id FROM @extschema@.buckets AS b
+                                         WHERE b.org_id = target_org_id)
+                      OR (p.resource_type = 'orgs' AND p.resource_id =
+                          (SELECT o.influx_id FROM @extschema@.orgs AS o WHERE o.id = target_org_id)))
+    ORDER BY t.id FOR KEY SHARE;
     DELETE FROM @extschema@.permissions AS p
     WHERE p.bucket_id IN (SELECT b.id FROM @extschema@.buckets AS b WHERE b.org_id = target_org_id);
     -- Grants of other tokens on the organization itself, by its InfluxDB ID:
@@ -612,6 +621,12 @@ BEGIN
     -- The bucket first: its lock orders this drop with the commit check of
     -- a transaction granting it (src/commit_check.c).
     DELETE FROM @extschema@.buckets AS b WHERE b.id = target_bucket_id;
+    -- The tokens holding its grants before the grants, in id order: the
+    -- grants' trigger locks them (FOR KEY SHARE, see src/lookup.c), and
+    -- delete_token locks its token before its grants go.
+    PERFORM FROM @extschema@.tokens AS t
+    WHERE t.id IN (SELECT p.token_id FROM @extschema@.permissions AS p WHERE p.bucket_id = target_bucket_id)
+    ORDER BY t.id FOR KEY SHARE;
     DELETE FROM @extschema@.permissions AS p WHERE p.bucket_id = target_bucket_id;
     RETURN target_bucket_id;
 END

@@ -43,6 +43,7 @@
 #include "access/htup.h"
 #include "utils/array.h"
 #include "utils/relcache.h"
+#include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
 /* ---- token_format.c ---- */
@@ -225,8 +226,13 @@ extern Oid	lookup_prepared_marker_relid(void);
 extern bool lookup_is_prepared_marker(Oid relid);
 extern void lookup_forget_relations(void);
 
-/* The most digests one changed row of tokens or permissions names. */
-#define LOOKUP_MAX_CHANGED_DIGESTS 4
+/*
+ * The most digests one changed row of tokens or permissions names: two
+ * tokens (a grant moved from one to another), each seen in two versions
+ * (as visible and as locked), each with its secret and the one its last
+ * rotation replaced.
+ */
+#define LOOKUP_MAX_CHANGED_DIGESTS 8
 
 extern int	lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
 								   uint8 (*digests)[TOKEN_DIGEST_LENGTH]);
@@ -262,7 +268,9 @@ extern void shared_cache_put(Oid tokens_relid, const uint8 *digest, const TokenR
 							 uint64 seen);
 extern void shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH],
 								 int count, bool everything);
-extern bool shared_cache_note_prepared(TransactionId xid);
+extern void shared_cache_note_prepared(TransactionId xid);
+extern bool shared_cache_started(void);
+extern void shared_cache_note_started(Snapshot snapshot);
 extern void shared_cache_check_prepared(void);
 extern SharedCacheStats shared_cache_get_stats(void);
 

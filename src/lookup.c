@@ -822,6 +822,9 @@ add_digest_of(HeapTuple tuple, TupleDesc desc, AttrNumber attnum,
 	for (int i = 0; i < *count; i++)
 		if (memcmp(digests[i], VARDATA_ANY(digest), TOKEN_DIGEST_LENGTH) == 0)
 			return;
+	/* LOOKUP_MAX_CHANGED_DIGESTS is the most the callers can add. */
+	if (*count >= LOOKUP_MAX_CHANGED_DIGESTS)
+		elog(ERROR, "more than %d digests named by one changed row", LOOKUP_MAX_CHANGED_DIGESTS);
 	memcpy(digests[(*count)++], VARDATA_ANY(digest), TOKEN_DIGEST_LENGTH);
 }
 

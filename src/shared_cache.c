@@ -24,12 +24,14 @@
  *		tokens) empties the shared table and moves change_end a whole ring
  *		ahead, so every backend drops everything.
  *	  - A prepared transaction's digests die with the session that prepared
- *		it.  Its xid is remembered here instead (one slot per
- *		max_prepared_transactions); every check looks whether a remembered
- *		one is over for every new snapshot (gone from the proc array) and,
- *		if it committed, publishes everything.  So its commit is in force at
- *		any backend's next check, whoever committed it (a session, logical
- *		replication's apply worker).
+ *		it.  Its xid is remembered here instead; every check looks whether a
+ *		remembered one is over for every new snapshot (gone from the proc
+ *		array) and, if it committed, publishes everything.  So its commit
+ *		is in force at any backend's next check, whoever committed it (a
+ *		session, logical replication's apply worker).  Prepared transactions
+ *		a restart kept are unknown to the new shared memory: the first check
+ *		after a start remembers every transaction its snapshot sees
+ *		running, and until then nobody uses the shared table.
  *
  * The shared table holds what a check needs of a token (a TokenRecord with
  * at most SHARED_MAX_GRANTS grants), keyed by database, tokens table and
@@ -74,6 +76,7 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/snapshot.h"
 
 /* How many changed tokens the ring remembers. */
 #define CHANGE_RING_SIZE 8192
@@ -125,6 +128,7 @@ typedef struct SharedState
 			LWLock	   *lock;
 			pg_atomic_uint64 change_end;	/* changes published so far */
 			pg_atomic_uint32 nprepared; /* prepared[0 .. nprepared-1] are in use */
+			pg_atomic_uint32 started;	/* the transactions running at start are noted */
 		}			read_mostly;
 		char		pad[PG_CACHE_LINE_SIZE];
 	}			head;
@@ -139,13 +143,19 @@ typedef struct SharedState
 	uint64		removals;
 	uint64		flushes;
 	uint8		ring[CHANGE_RING_SIZE][TOKEN_DIGEST_LENGTH];
-	/* prepared transactions that changed tokens (max_prepared_xacts of them) */
+	/*
+	 * Transactions whose commit publishes everything: prepared ones that
+	 * changed tokens, and every one running when the server started (among
+	 * them the prepared ones a restart kept).  Room for all at once.
+	 */
 	TransactionId prepared[FLEXIBLE_ARRAY_MEMBER];
 } SharedState;
 
 #define shared_lock (shared->head.read_mostly.lock)
 #define shared_change_end (shared->head.read_mostly.change_end)
 #define shared_nprepared (shared->head.read_mostly.nprepared)
+#define shared_started (shared->head.read_mostly.started)
+#define PREPARED_SLOTS (MaxBackends + max_prepared_xacts)
 
 static int	shared_cache_size = 100000;
 
@@ -192,7 +202,7 @@ static Size
 shared_state_size(void)
 {
 	return add_size(offsetof(SharedState, prepared),
-					mul_size(Max(max_prepared_xacts, 1), sizeof(TransactionId)));
+					mul_size(PREPARED_SLOTS, sizeof(TransactionId)));
 }
 
 static Size
@@ -240,6 +250,7 @@ shared_cache_shmem_startup(void)
 		shared_lock = &(GetNamedLWLockTranche("influx_tokens cache"))->lock;
 		pg_atomic_init_u64(&shared_change_end, 0);
 		pg_atomic_init_u32(&shared_nprepared, 0);
+		pg_atomic_init_u32(&shared_started, 0);
 		pg_atomic_init_u64(&shared->hits, 0);
 		pg_atomic_init_u64(&shared->misses, 0);
 	}
@@ -533,35 +544,9 @@ shared_cache_publish(Oid tokens_relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], in
 }
 
 /*
- * shared_cache_note_prepared remembers a transaction being prepared that
- * changed tokens: its digests die with the preparing session, so when it
- * commits, whoever checks first publishes everything
- * (shared_cache_check_prepared).  False if there is no room (every slot
- * holds a transaction not yet seen resolved); the caller's fallback, the
- * marker of cache.c, still reaches every running backend.
- */
-bool
-shared_cache_note_prepared(TransactionId xid)
-{
-	uint32		n;
-	bool		noted = false;
-
-	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
-	n = pg_atomic_read_u32(&shared_nprepared);
-	if (n < (uint32) Max(max_prepared_xacts, 1))
-	{
-		shared->prepared[n] = xid;
-		pg_atomic_write_u32(&shared_nprepared, n + 1);
-		noted = true;
-	}
-	LWLockRelease(shared_lock);
-	return noted;
-}
-
-/*
- * resolved_prepared says whether a remembered prepared transaction is over
- * for every new snapshot (not in the proc array any more: its commit is in
- * the commit log before that), and whether it committed.
+ * resolved_prepared says whether a remembered transaction is over for every
+ * new snapshot (not in the proc array any more: its commit is in the commit
+ * log before that), and whether it committed.
  */
 static bool
 resolved_prepared(TransactionId xid, bool *committed)
@@ -573,10 +558,103 @@ resolved_prepared(TransactionId xid, bool *committed)
 }
 
 /*
+ * forget_resolved publishes everything if a remembered transaction
+ * committed, and forgets those that are over (exclusive lock held).
+ */
+static void
+forget_resolved(void)
+{
+	uint32		n = pg_atomic_read_u32(&shared_nprepared);
+
+	for (uint32 i = 0; i < n;)
+	{
+		bool		committed;
+
+		if (resolved_prepared(shared->prepared[i], &committed))
+		{
+			if (committed)
+				publish_locked(InvalidOid, NULL, 0, true);
+			shared->prepared[i] = shared->prepared[--n];
+		}
+		else
+			i++;
+	}
+	pg_atomic_write_u32(&shared_nprepared, n);
+}
+
+/*
+ * remember_locked adds a transaction to those whose commit publishes
+ * everything (exclusive lock held).  There is room for every transaction
+ * that can be running or prepared at once, once the resolved ones are
+ * forgotten.
+ */
+static void
+remember_locked(TransactionId xid)
+{
+	uint32		n = pg_atomic_read_u32(&shared_nprepared);
+
+	for (uint32 i = 0; i < n; i++)
+		if (TransactionIdEquals(shared->prepared[i], xid))
+			return;
+	if (n == (uint32) PREPARED_SLOTS)
+	{
+		forget_resolved();
+		n = pg_atomic_read_u32(&shared_nprepared);
+		if (n == (uint32) PREPARED_SLOTS)
+			return;				/* cannot happen: see above */
+	}
+	shared->prepared[n] = xid;
+	pg_atomic_write_u32(&shared_nprepared, n + 1);
+}
+
+/*
+ * shared_cache_note_prepared remembers a transaction being prepared that
+ * changed tokens: its digests die with the preparing session, so when it
+ * commits, whoever checks first publishes everything
+ * (shared_cache_check_prepared).
+ */
+void
+shared_cache_note_prepared(TransactionId xid)
+{
+	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+	remember_locked(xid);
+	LWLockRelease(shared_lock);
+}
+
+/*
+ * shared_cache_started says whether the transactions running when the
+ * server started have been noted; until then nobody reads or fills the
+ * shared table.  shared_cache_note_started notes them, from the first
+ * check after the start: a prepared transaction the restart kept is among
+ * them, and which tokens it changed was known only to a session that is
+ * gone.  Any transaction then running is noted too (it costs one
+ * publication of everything when it commits).
+ */
+bool
+shared_cache_started(void)
+{
+	return pg_atomic_read_u32(&shared_started) != 0;
+}
+
+void
+shared_cache_note_started(Snapshot snapshot)
+{
+	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
+	if (pg_atomic_read_u32(&shared_started) == 0)
+	{
+		for (uint32 i = 0; i < snapshot->xcnt; i++)
+			remember_locked(snapshot->xip[i]);
+		pg_write_barrier();
+		pg_atomic_write_u32(&shared_started, 1);
+	}
+	LWLockRelease(shared_lock);
+}
+
+/*
  * shared_cache_check_prepared publishes everything once a remembered
- * prepared transaction has committed, and forgets the ones that are over.
- * Every check in shared mode calls it; it costs one atomic read while no
- * prepared transaction changed tokens.
+ * transaction has committed, and forgets the ones that are over.  Every
+ * check in shared mode calls it; it costs one atomic read while none is
+ * remembered.
  */
 void
 shared_cache_check_prepared(void)
@@ -600,21 +678,7 @@ shared_cache_check_prepared(void)
 		return;
 
 	LWLockAcquire(shared_lock, LW_EXCLUSIVE);
-	n = pg_atomic_read_u32(&shared_nprepared);
-	for (uint32 i = 0; i < n;)
-	{
-		bool		committed;
-
-		if (resolved_prepared(shared->prepared[i], &committed))
-		{
-			if (committed)
-				publish_locked(InvalidOid, NULL, 0, true);
-			shared->prepared[i] = shared->prepared[--n];
-		}
-		else
-			i++;
-	}
-	pg_atomic_write_u32(&shared_nprepared, n);
+	forget_resolved();
 	LWLockRelease(shared_lock);
 }
 

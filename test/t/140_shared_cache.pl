@@ -350,5 +350,22 @@ is($node->safe_psql('postgres', q{
 $node->restart;
 is(shared_stat('tokens'), '0', 'after a restart too');
 
+# ---- A prepared transaction the restart kept, committed by a session that
+# checks nothing, while no running backend looks: its tokens were known only
+# to the session that prepared it, before the restart.
+$node->safe_psql('postgres', q{
+	CREATE TABLE restart_token AS
+	SELECT influx_tokens.create_token('acme', '{write:buckets/metrics}') AS token});
+$node->safe_psql('postgres', q{
+	BEGIN;
+	SELECT influx_tokens.revoke_token(i.id) FROM restart_token r, influx_tokens.token_info(r.token) i;
+	PREPARE TRANSACTION 'kept_by_restart'});
+$node->restart;
+my $check_restart = q{SELECT influx_tokens.token_check(token, 'write', 'metrics') FROM restart_token};
+is($node->safe_psql('postgres', $check_restart), 't', 'the prepared revoke is not in force after the restart');
+is($node->safe_psql('postgres', $check_restart), 't', 'nor in the next backend (served from shared memory)');
+$node->safe_psql('postgres', "COMMIT PREPARED 'kept_by_restart'");
+is($node->safe_psql('postgres', $check_restart), 'f', 'once committed, a new backend refuses the token');
+
 $node->stop;
 done_testing();
