@@ -37,11 +37,9 @@
  * rows), and its abort, a rolled-back savepoint or its PREPARE clears this
  * backend's cache, since entries may have been loaded from its changes.
  * A prepared transaction's digests die with the session that prepared it;
- * its PREPARE has the shared state remember it instead, and registers the
- * relcache invalidation of a marker relation, kept with the prepared
- * transaction and sent when it commits, whoever commits it (also after a
- * restart, which the shared state does not survive): every backend that
- * hears it drops everything, and the shared table is emptied.
+ * its PREPARE has the shared state remember it instead, and the first check
+ * after its commit, whoever commits it, publishes everything
+ * (shared_cache.c, which also covers one a restart kept).
  *
  * A load can race with a commit elsewhere: the snapshot misses the commit
  * but its invalidation arrives while we read.  Each load therefore notes
@@ -129,7 +127,11 @@ typedef enum CacheMode
 
 static CacheMode cache_mode = CACHE_MODE_UNDECIDED;
 
-/* How far this backend has read the ring of changed tokens (shared mode). */
+/*
+ * How far this backend has read the ring of changed tokens (shared mode),
+ * and how many it reads at a time.
+ */
+#define CHANGES_PER_READ 64
 static uint64 changes_seen = 0;
 
 /*
@@ -138,7 +140,6 @@ static uint64 changes_seen = 0;
  */
 static Oid	cached_tokens_relid = InvalidOid;
 static bool recheck_tokens_relid = true;
-static uint8 (*changes_read)[TOKEN_DIGEST_LENGTH] = NULL;
 
 /*
  * The tokens this transaction changed, published when it commits (shared
@@ -149,7 +150,6 @@ static uint8 (*pending_digests)[TOKEN_DIGEST_LENGTH] = NULL;
 static int	pending_count = 0;
 static bool pending_everything = false;
 static Oid	pending_tokens_relid = InvalidOid;
-static Oid	pending_marker_relid = InvalidOid;
 
 
 /* Whether the current transaction changed the tables, and where it last said so. */
@@ -334,8 +334,6 @@ decide_mode(void)
 	if (shared_cache_available() && !RecoveryInProgress())
 	{
 		cache_mode = CACHE_MODE_SHARED;
-		changes_read = MemoryContextAlloc(TopMemoryContext,
-										  (Size) shared_cache_ring_size() * TOKEN_DIGEST_LENGTH);
 		changes_seen = shared_cache_change_end();
 	}
 	else
@@ -349,16 +347,20 @@ decide_mode(void)
 static void
 read_changes(void)
 {
+	uint8		changed[CHANGES_PER_READ][TOKEN_DIGEST_LENGTH];
 	int			count;
 
-	if (shared_cache_change_end() == changes_seen)
-		return;
-	count = shared_cache_changes_since(&changes_seen, changes_read);
-	if (count < 0)
-		cache_invalidate();
-	else
+	while (shared_cache_change_end() != changes_seen)
+	{
+		count = shared_cache_changes_since(&changes_seen, changed, CHANGES_PER_READ);
+		if (count < 0)
+		{
+			cache_invalidate();
+			return;
+		}
 		for (int i = 0; i < count; i++)
-			forget_token(changes_read[i]);
+			forget_token(changed[i]);
+	}
 }
 
 /*
@@ -507,6 +509,21 @@ release_token(void *entry)
 }
 
 /*
+ * keep_record enters a token's record (allocated in cache_context) in the
+ * cache, with its pending usage counts, and returns it.
+ */
+static const TokenRecord *
+keep_record(const uint8 *digest, TokenRecord *record, UsagePending **usage)
+{
+	CachedToken *cached = bounded_insert(&token_table, digest, release_token);
+
+	cached->record = record;
+	usage_pending_init(&cached->usage, record->id);
+	*usage = &cached->usage;
+	return record;
+}
+
+/*
  * token_cache_get returns what a check needs to know of the token with this
  * digest, from the cache or else from the tables; NULL if it does not exist.
  * *usage is set to where the checks of a cached token are counted until the
@@ -519,6 +536,7 @@ token_cache_get(const uint8 *digest, UsagePending **usage)
 	uint64		generation = cache_generation;
 	CachedToken *cached;
 	TokenRecord *record = NULL;
+	TokenRecord *copy;
 	Size		size;
 
 	*usage = NULL;
@@ -537,13 +555,7 @@ token_cache_get(const uint8 *digest, UsagePending **usage)
 		/* A shared hit is copied straight into the cache: nothing else can stale it now. */
 		record = shared_cache_get(tokens_relid, digest, cache_context);
 		if (record != NULL)
-		{
-			cached = bounded_insert(&token_table, digest, release_token);
-			cached->record = record;
-			usage_pending_init(&cached->usage, record->id);
-			*usage = &cached->usage;
-			return record;
-		}
+			return keep_record(digest, record, usage);
 		record = lookup_token(digest);
 		if (record != NULL)
 			shared_cache_put(tokens_relid, digest, record, changes_seen);
@@ -554,13 +566,10 @@ token_cache_get(const uint8 *digest, UsagePending **usage)
 		return record;
 
 	size = offsetof(TokenRecord, grants) + record->ngrants * sizeof(TokenGrant);
-	cached = bounded_insert(&token_table, digest, release_token);
-	cached->record = MemoryContextAlloc(cache_context, size);
-	memcpy(cached->record, record, size);
-	usage_pending_init(&cached->usage, record->id);
+	copy = MemoryContextAlloc(cache_context, size);
+	memcpy(copy, record, size);
 	pfree(record);
-	*usage = &cached->usage;
-	return cached->record;
+	return keep_record(digest, copy, usage);
 }
 
 /* How name_cache_get reads a name it has not cached. */
@@ -699,7 +708,6 @@ cache_note_token_change(Oid relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int co
 		pending_digests = MemoryContextAlloc(TopMemoryContext,
 											 PENDING_MAX * TOKEN_DIGEST_LENGTH);
 	pending_tokens_relid = lookup_tokens_relid();
-	pending_marker_relid = lookup_prepared_marker_relid();
 	if (pending_count + count > PENDING_MAX)
 	{
 		pending_everything = true;
@@ -719,7 +727,6 @@ cache_note_every_token_changed(Oid relid)
 {
 	cache_note_table_change(relid);
 	pending_everything = true;
-	pending_marker_relid = lookup_prepared_marker_relid();
 }
 
 /*
@@ -768,18 +775,6 @@ relcache_changed(Datum arg, Oid relid)
 		recheck_tokens_relid = true;
 		cache_invalidate();
 	}
-	else if (lookup_is_prepared_marker(relid))
-	{
-		/*
-		 * A prepared transaction that changed tokens committed (see
-		 * transaction_ended): which ones only its session knew.  Every
-		 * backend that hears it drops everything, the shared table too; the
-		 * first does the work, the others find it done.
-		 */
-		cache_invalidate();
-		if (shared_cache_available() && !RecoveryInProgress())
-			shared_cache_publish(InvalidOid, NULL, 0, true);
-	}
 	else if (lookup_is_extension_relation(relid))
 	{
 		bool		token_data = lookup_was_token_relation(relid);
@@ -820,13 +815,9 @@ transaction_ended(XactEvent event, void *arg)
 			/*
 			 * The digests die with this session.  The shared state remembers
 			 * the transaction, so that any backend's next check after its
-			 * commit drops everything (shared_cache.c).  That memory does not
-			 * survive a restart; the relcache invalidations registered
-			 * now are kept with the prepared transaction and sent when it
-			 * commits, whoever commits it: the marker makes every running
-			 * backend that hears it drop everything too.  (After a restart
-			 * the first check remembers every transaction then running,
-			 * this one among them: shared_cache_note_started.)
+			 * commit drops everything (shared_cache.c); after a restart, the
+			 * first check remembers every transaction then running, this one
+			 * among them (shared_cache_note_started).
 			 */
 			if ((pending_count > 0 || pending_everything) && shared_cache_available())
 			{
@@ -834,8 +825,6 @@ transaction_ended(XactEvent event, void *arg)
 
 				if (TransactionIdIsValid(xid))
 					shared_cache_note_prepared(xid);
-				if (OidIsValid(pending_marker_relid))
-					CacheInvalidateRelcacheByRelid(pending_marker_relid);
 			}
 			break;
 		case XACT_EVENT_ABORT:

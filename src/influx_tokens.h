@@ -222,8 +222,6 @@ extern bool lookup_is_extension_relation(Oid relid);
 extern bool lookup_is_token_relation(Oid relid);
 extern bool lookup_was_token_relation(Oid relid);
 extern Oid	lookup_tokens_relid(void);
-extern Oid	lookup_prepared_marker_relid(void);
-extern bool lookup_is_prepared_marker(Oid relid);
 extern void lookup_forget_relations(void);
 
 /*
@@ -259,8 +257,8 @@ typedef struct SharedCacheStats
 extern void shared_cache_init(void);
 extern bool shared_cache_available(void);
 extern uint64 shared_cache_change_end(void);
-extern int	shared_cache_ring_size(void);
-extern int	shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH]);
+extern int	shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH],
+									   int max);
 extern TokenRecord *shared_cache_get(Oid tokens_relid, const uint8 *digest,
 									MemoryContext context);
 extern void shared_cache_count_usage(void);

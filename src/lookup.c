@@ -76,7 +76,6 @@ typedef struct ExtensionRelations
 	Oid			tokens_id_index;
 	Oid			tokens_digest_index;
 	Oid			tokens_previous_digest_index;	/* InvalidOid before 1.1 */
-	Oid			tokens_id_seq;	/* the prepared-transaction marker (cache.c) */
 	Oid			buckets;
 	Oid			buckets_name_index;
 	Oid			orgs_influx_id_index;	/* InvalidOid before 1.1 */
@@ -191,7 +190,6 @@ resolve_relations(void)
 	/* The schema of 1.0 has no rotation: this library serves both. */
 	relations.tokens_previous_digest_index =
 		get_relname_relid("tokens_previous_digest_key", namespace_oid);
-	relations.tokens_id_seq = get_relname_relid("tokens_id_seq", namespace_oid);
 	relations.buckets = relation_in_schema(namespace_oid, "buckets");
 	relations.buckets_name_index =
 		relation_in_schema(namespace_oid, "buckets_org_name_key");
@@ -242,28 +240,8 @@ lookup_is_token_relation(Oid relid)
 bool
 lookup_was_token_relation(Oid relid)
 {
-	return relations.valid &&
+	return OidIsValid(relid) &&
 		(relid == relations.tokens || relid == relations.permissions);
-}
-
-/*
- * lookup_prepared_marker_relid returns the relation whose relcache
- * invalidation says "a prepared transaction that changed tokens committed"
- * (cache.c): the tokens id sequence, which no check reads and VACUUM and
- * ANALYZE never invalidate.  lookup_is_prepared_marker tells it, as last
- * resolved (for the relcache callback).
- */
-Oid
-lookup_prepared_marker_relid(void)
-{
-	resolve_relations();
-	return relations.tokens_id_seq;
-}
-
-bool
-lookup_is_prepared_marker(Oid relid)
-{
-	return OidIsValid(relations.tokens_id_seq) && relid == relations.tokens_id_seq;
 }
 
 /*

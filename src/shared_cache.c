@@ -309,13 +309,13 @@ shared_cache_change_end(void)
 }
 
 /*
- * shared_cache_changes_since copies into changed (room for
- * CHANGE_RING_SIZE digests) the digests of the changes published since
- * *seen, and moves *seen to the end.  Returns their number, or -1 if the
- * ring no longer holds them all (the caller drops everything).
+ * shared_cache_changes_since copies into changed (room for max digests) the
+ * digests of the changes published since *seen, at most max of them, and
+ * moves *seen past them.  Returns their number, or -1 if the ring no longer
+ * holds them all (the caller drops everything; *seen is then the end).
  */
 int
-shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH])
+shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH], int max)
 {
 	uint64		end;
 	int			count = 0;
@@ -323,23 +323,15 @@ shared_cache_changes_since(uint64 *seen, uint8 (*changed)[TOKEN_DIGEST_LENGTH])
 	LWLockAcquire(shared_lock, LW_SHARED);
 	end = pg_atomic_read_u64(&shared_change_end);
 	if (end - *seen > CHANGE_RING_SIZE)
+	{
 		count = -1;
+		*seen = end;
+	}
 	else
-		for (uint64 n = *seen; n < end; n++)
-			memcpy(changed[count++], shared->ring[n % CHANGE_RING_SIZE], TOKEN_DIGEST_LENGTH);
+		for (; *seen < end && count < max; (*seen)++)
+			memcpy(changed[count++], shared->ring[*seen % CHANGE_RING_SIZE], TOKEN_DIGEST_LENGTH);
 	LWLockRelease(shared_lock);
-	*seen = end;
 	return count;
-}
-
-/*
- * shared_cache_ring_size is how many changes shared_cache_changes_since may
- * return.
- */
-int
-shared_cache_ring_size(void)
-{
-	return CHANGE_RING_SIZE;
 }
 
 /*
