@@ -16,6 +16,7 @@ OBJS = \
 	src/check.o \
 	src/identity.o \
 	src/delegation.o \
+	src/authorizer.o \
 	src/manage.o \
 	src/create.o \
 	src/import.o \

@@ -718,6 +718,27 @@ cache_note_token_change(Oid relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int co
 }
 
 /*
+ * cache_note_descendants_changed is called by the row trigger for a change
+ * of these tokens that their descendants' records depend on (lookup.c's
+ * lineage): drop the descendants as cache_note_token_change drops a token,
+ * or, past what one transaction names one by one, every token.
+ */
+void
+cache_note_descendants_changed(Oid relid, const int64 *token_ids, int count)
+{
+	int			ndigests;
+	uint8		(*digests)[TOKEN_DIGEST_LENGTH] =
+		lookup_descendant_digests(token_ids, count, PENDING_MAX / 2, &ndigests);
+
+	if (ndigests < 0)
+		cache_note_every_token_changed(relid);
+	else if (ndigests > 0)
+		cache_note_token_change(relid, digests, ndigests);
+	if (digests != NULL)
+		pfree(digests);
+}
+
+/*
  * cache_note_every_token_changed is called by the trigger for a TRUNCATE of
  * tokens or permissions: as cache_note_table_change, and every cache drops
  * every token when this transaction commits.

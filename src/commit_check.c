@@ -299,7 +299,7 @@ judge_child(const DelegatedChild *pending_child, const TokenRecord *parent)
 
 	if (pending_child->rolled_back)
 		return;
-	child = pending.rows_changed ? lookup_token_by_id(pending_child->child_id) :
+	child = pending.rows_changed ? lookup_token_by_id(pending_child->child_id, false) :
 		pending_child->as_made;
 	if (child == NULL)
 		return;

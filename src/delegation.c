@@ -16,11 +16,31 @@
  *
  * The rule is decided when the child is created (manage.c) and again when
  * the creating transaction commits (commit_check.c): one function, so the
- * two can never disagree.  It reads nothing; callers look the parent up.
+ * two can never disagree.  After that, the rule on grants and the bound on
+ * status and expiry keep applying at every check (lookup.c's lineage).  It
+ * reads nothing; callers look the parent up.
  *
  *-------------------------------------------------------------------------
  */
 #include "influx_tokens.h"
+
+/*
+ * delegation_grant_held says whether holder holds a grant of a token in
+ * organization grant_org_id, in the sense that it may give it to that
+ * token: the grant, as the request it stands for there, is covered by the
+ * holder's grants.  Checks apply it too, to every grant of a token with a
+ * parent (lookup.c), and the token forms of management to what they leave
+ * a token with (authorizer.c).
+ */
+bool
+delegation_grant_held(const TokenRecord *holder, const TokenGrant *grant, int64 grant_org_id)
+{
+	ResourceRequest request = grant_as_request(grant, grant_org_id);
+
+	return grant->resource_type != RESOURCE_TYPE_UNKNOWN &&
+		grant->resource_type != RESOURCE_INSTANCE &&
+		grants_allow(holder->grants, holder->ngrants, holder->org_id, &request);
+}
 
 /*
  * delegation_grants_verdict decides whether parent (NULL: no token has the
@@ -43,11 +63,7 @@ delegation_grants_verdict(const TokenRecord *parent, const TokenGrant *grants, i
 		return DELEGATION_NO_AUTHORIZATIONS;
 	for (i = 0; i < ngrants; i++)
 	{
-		ResourceRequest request = grant_as_request(&grants[i], parent->org_id);
-
-		if (grants[i].resource_type == RESOURCE_TYPE_UNKNOWN ||
-			grants[i].resource_type == RESOURCE_INSTANCE ||
-			!grants_allow(parent->grants, parent->ngrants, parent->org_id, &request))
+		if (!delegation_grant_held(parent, &grants[i], parent->org_id))
 		{
 			if (refused_grant != NULL)
 				*refused_grant = i;
@@ -72,6 +88,27 @@ delegation_verdict(const TokenRecord *parent, const TokenGrant *grants, int ngra
 		(!has_expiry || expires_at > parent->expires_at))
 		return DELEGATION_OUTLIVES_PARENT;
 	return verdict;
+}
+
+/*
+ * delegation_state_verdict decides whether holder could have created target
+ * as it stands (its own grants, in its organization, and its own expiry),
+ * leaving write:authorizations out (the caller asks for it on the target):
+ * what a token may leave another token with when it reactivates, rotates,
+ * or sets the permissions or expiry of it.
+ */
+DelegationVerdict
+delegation_state_verdict(const TokenRecord *holder, const TokenRecord *target)
+{
+	if (holder == NULL || !token_is_usable(holder))
+		return DELEGATION_PARENT_UNUSABLE;
+	for (int i = 0; i < target->ngrants; i++)
+		if (!delegation_grant_held(holder, &target->grants[i], target->org_id))
+			return DELEGATION_GRANT_NOT_HELD;
+	if (holder->has_expiry &&
+		(!target->has_expiry || target->expires_at > holder->expires_at))
+		return DELEGATION_OUTLIVES_PARENT;
+	return DELEGATION_ALLOWED;
 }
 
 /*

@@ -208,7 +208,7 @@ typedef struct TokenRecord
 } TokenRecord;
 
 extern TokenRecord *lookup_token(const uint8 *digest);
-extern TokenRecord *lookup_token_by_id(int64 id);
+extern TokenRecord *lookup_token_by_id(int64 id, bool with_lineage);
 extern bool lookup_digest_taken(const uint8 *digest);
 extern int64 lookup_bucket_id(int64 org_id, const char *name, size_t length);
 extern int64 lookup_org_id(const char *name, size_t length);
@@ -233,7 +233,10 @@ extern void lookup_forget_relations(void);
 #define LOOKUP_MAX_CHANGED_DIGESTS 8
 
 extern int	lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
-								   uint8 (*digests)[TOKEN_DIGEST_LENGTH]);
+								   uint8 (*digests)[TOKEN_DIGEST_LENGTH],
+								   int64 *lineage_ids, int *nlineage);
+extern uint8 (*lookup_descendant_digests(const int64 *ids, int nids, int max,
+										 int *count))[TOKEN_DIGEST_LENGTH];
 extern int	lookup_token_digests(int64 token_id, uint8 (*digests)[TOKEN_DIGEST_LENGTH]);
 
 /* ---- shared_cache.c ---- */
@@ -312,6 +315,7 @@ extern int64 org_cache_get_id(const char *name, size_t length);
 extern void cache_note_table_change(Oid relid);
 extern void cache_note_token_change(Oid relid, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int count);
 extern void cache_note_every_token_changed(Oid relid);
+extern void cache_note_descendants_changed(Oid relid, const int64 *token_ids, int count);
 extern void cache_note_token_id_changed(int64 token_id);
 extern void cache_note_table_insert(void);
 extern CacheStats cache_get_stats(void);
@@ -349,6 +353,10 @@ typedef enum DelegationVerdict
 	DELEGATION_OUTLIVES_PARENT
 } DelegationVerdict;
 
+extern bool delegation_grant_held(const TokenRecord *holder, const TokenGrant *grant,
+								  int64 grant_org_id);
+extern DelegationVerdict delegation_state_verdict(const TokenRecord *holder,
+												  const TokenRecord *target);
 extern DelegationVerdict delegation_grants_verdict(const TokenRecord *parent,
 												   const TokenGrant *grants, int ngrants,
 												   int *refused_grant);

@@ -649,23 +649,7 @@ CREATE FUNCTION @extschema@.create_bucket(org text, name text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    target_org_id bigint := @extschema@._org_id(org);
-    new_name text := @extschema@._check_name('bucket', name);
-    new_id bigint;
-BEGIN
-    IF EXISTS (SELECT FROM @extschema@.buckets AS b
-               WHERE b.org_id = target_org_id AND b.name = new_name) THEN
-        RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
-            @extschema@._for_message(new_name), @extschema@._for_message(org)
-            USING ERRCODE = 'unique_violation';
-    END IF;
-    INSERT INTO @extschema@.buckets (org_id, name) VALUES (target_org_id, new_name)
-    RETURNING id INTO new_id;
-    RETURN new_id;
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._create_bucket(NULL, @extschema@._org_id(org), name); END $$;
 
 -- Grants on the bucket follow it to its new name.
 CREATE FUNCTION @extschema@.rename_bucket(org text, name text, new_name text)
@@ -674,20 +658,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    target_org_id bigint := @extschema@._org_id(org);
-    target_bucket_id bigint := @extschema@._bucket_id(target_org_id, org, name);
-    checked_name text := @extschema@._check_name('bucket', new_name);
+    target_bucket_id bigint := @extschema@._bucket_id(@extschema@._org_id(org), org, name);
 BEGIN
-    IF checked_name <> rename_bucket.name THEN
-        IF EXISTS (SELECT FROM @extschema@.buckets AS b
-                   WHERE b.org_id = target_org_id AND b.name = checked_name) THEN
-            RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
-                @extschema@._for_message(checked_name), @extschema@._for_message(org)
-                USING ERRCODE = 'unique_violation';
-        END IF;
-        UPDATE @extschema@.buckets AS b SET name = checked_name WHERE b.id = target_bucket_id;
-    END IF;
-    RETURN target_bucket_id;
+    RETURN @extschema@._rename_bucket(NULL, target_bucket_id, new_name);
 END
 $$;
 
@@ -700,17 +673,7 @@ AS $$
 DECLARE
     target_bucket_id bigint := @extschema@._bucket_id(@extschema@._org_id(org), org, name);
 BEGIN
-    -- The bucket first: its lock orders this drop with the commit check of
-    -- a transaction granting it (src/commit_check.c).
-    DELETE FROM @extschema@.buckets AS b WHERE b.id = target_bucket_id;
-    -- The tokens holding its grants before the grants, in id order: the
-    -- grants' trigger locks them (FOR KEY SHARE, see src/lookup.c), and
-    -- delete_token locks its token before its grants go.
-    PERFORM FROM @extschema@.tokens AS t
-    WHERE t.id IN (SELECT p.token_id FROM @extschema@.permissions AS p WHERE p.bucket_id = target_bucket_id)
-    ORDER BY t.id FOR KEY SHARE;
-    DELETE FROM @extschema@.permissions AS p WHERE p.bucket_id = target_bucket_id;
-    RETURN target_bucket_id;
+    RETURN @extschema@._drop_bucket(NULL, target_bucket_id);
 END
 $$;
 
@@ -841,127 +804,56 @@ LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 -- Revocation and reactivation only flip the status; the token keeps its
--- grants.  With cascade, every token it created (directly or not) too.
+-- grants.  With cascade, every token it created (directly or not) too;
+-- without, those stop working while it is inactive (README, "Managing
+-- tokens with a token").
 CREATE FUNCTION @extschema@.revoke_token(id bigint, cascade boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-BEGIN
-    IF cascade IS NULL THEN
-        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    RETURN @extschema@._set_token_status(locked_id, 'inactive', cascade);
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._revoke_token(NULL, id, cascade); END $$;
 
 CREATE FUNCTION @extschema@.activate_token(id bigint)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-BEGIN
-    RETURN @extschema@._set_token_status(locked_id, 'active', false);
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._activate_token(NULL, id); END $$;
 
 -- With cascade, every token the token created (directly or not) is deleted
--- too; without, they stay and lose their parent_id.  Returns how many.
+-- too; without, its children stay, revoked and without parent_id (an
+-- administrator may reactivate them as tokens of their own).  Returns how
+-- many were deleted.
 CREATE FUNCTION @extschema@.delete_token(id bigint, cascade boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-    deleted bigint;
-BEGIN
-    IF cascade IS NULL THEN
-        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    DELETE FROM @extschema@.tokens AS t
-    WHERE t.id IN (SELECT @extschema@._token_and_descendants(locked_id, cascade));
-    GET DIAGNOSTICS deleted = ROW_COUNT;
-    UPDATE @extschema@.tokens AS t SET parent_id = NULL WHERE t.parent_id = locked_id;
-    RETURN deleted;
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._delete_token(NULL, id, cascade); END $$;
 
--- NULL removes the expiry: the token then never expires.
+-- NULL removes the expiry: the token then never expires (unless its
+-- parent does: a token made by create_token_as expires no later).
 CREATE FUNCTION @extschema@.set_token_expiry(id bigint, expires_at timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-    new_expiry timestamptz := @extschema@._check_expiry(expires_at);
-BEGIN
-    UPDATE @extschema@.tokens AS t SET expires_at = new_expiry, updated_at = now()
-    WHERE t.id = set_token_expiry.id;
-    RETURN id;
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._set_token_expiry(NULL, id, expires_at); END $$;
 
 CREATE FUNCTION @extschema@.set_token_description(id bigint, description text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-    new_description text := @extschema@._check_description(description);
-BEGIN
-    UPDATE @extschema@.tokens AS t SET description = new_description, updated_at = now()
-    WHERE t.id = set_token_description.id;
-    RETURN id;
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._set_token_description(NULL, id, description); END $$;
 
 CREATE FUNCTION @extschema@.add_token_labels(id bigint, labels text[])
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-    new_labels text[];
-BEGIN
-    IF labels IS NULL THEN
-        RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    new_labels := @extschema@._check_labels(labels);
-    INSERT INTO @extschema@.token_labels (token_id, label)
-    SELECT add_token_labels.id, l FROM unnest(new_labels) AS l
-    ON CONFLICT DO NOTHING;
-    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = add_token_labels.id;
-    RETURN id;
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._add_token_labels(NULL, id, labels); END $$;
 
 CREATE FUNCTION @extschema@.remove_token_labels(id bigint, labels text[])
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-    old_labels text[];
-BEGIN
-    IF labels IS NULL THEN
-        RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    old_labels := @extschema@._check_labels(labels);
-    DELETE FROM @extschema@.token_labels AS l
-    WHERE l.token_id = remove_token_labels.id AND l.label = ANY (old_labels);
-    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = remove_token_labels.id;
-    RETURN id;
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._remove_token_labels(NULL, id, labels); END $$;
 
 -- Replaces all permissions at once: a check sees the old set or the new one.
 -- A bad permission fails the whole call, so the old set stays.
@@ -969,24 +861,7 @@ CREATE FUNCTION @extschema@.set_token_permissions(id bigint, permissions text[])
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(id);
-    token_org record;
-    grants @extschema@.resolved_grant[];
-BEGIN
-    SELECT o.id, o.name INTO token_org
-    FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
-    WHERE t.id = set_token_permissions.id;
-    grants := @extschema@._resolve_permissions(token_org.id, token_org.name, permissions);
-    DELETE FROM @extschema@.permissions AS p WHERE p.token_id = set_token_permissions.id;
-    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id, resource_id, any_org)
-    SELECT set_token_permissions.id, g.action, g.resource_type, g.bucket_id, g.resource_id, g.any_org
-    FROM unnest(grants) AS g;
-    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = set_token_permissions.id;
-    RETURN @extschema@._recheck_at_commit(locked_id);
-END
-$$;
+AS $$ BEGIN RETURN @extschema@._set_token_permissions(NULL, id, permissions); END $$;
 
 /*
  * A new secret for the same token: same id, permissions, labels,
@@ -999,26 +874,8 @@ CREATE FUNCTION @extschema@.rotate_token_with_id(token_id bigint, grace interval
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    locked_id bigint := @extschema@._lock_token(token_id);
-    new_digest bytea;
 BEGIN
-    IF grace IS NULL THEN
-        RAISE EXCEPTION 'grace must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF grace < interval '0' THEN
-        RAISE EXCEPTION 'grace period % is negative', grace
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    token := @extschema@._generate_token();
-    new_digest := @extschema@._token_digest(token);
-    UPDATE @extschema@.tokens AS t
-    SET previous_digest = CASE WHEN grace > interval '0' THEN t.digest END,
-        previous_valid_until = CASE WHEN grace > interval '0' THEN clock_timestamp() + grace END,
-        digest = new_digest,
-        updated_at = now()
-    WHERE t.id = token_id;
-    id := token_id;
+    SELECT r.id, r.token INTO id, token FROM @extschema@._rotate_token(NULL, token_id, grace) AS r;
 END
 $$;
 
@@ -1592,45 +1449,11 @@ BEGIN
         target_org_id := @extschema@._org_id(org);
     END IF;
     RETURN COALESCE((
-        SELECT jsonb_agg(jsonb_strip_nulls(
-            jsonb_build_object(
-                'id', COALESCE(t.influx_id, lpad(to_hex(t.id), 16, '0')),
-                'token', '$influxdb2-sha256$' || translate(encode(t.digest, 'base64'), '+/', '-_'),
-                'status', t.status,
-                'description', COALESCE(t.description, ''),
-                'userID', t.influx_user_id,
-                CASE shape WHEN 'rest' THEN 'user' ELSE 'userName' END, t.influx_user_name,
-                'labels', NULLIF(ARRAY(SELECT l.label FROM @extschema@.token_labels AS l
-                                       WHERE l.token_id = t.id ORDER BY l.label), '{}'),
-                'expiresAt', t.expires_at)
-            || CASE shape WHEN 'cli' THEN jsonb_build_object(
-                'permissions', ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type,
-                                         p.any_org, b.name, b.influx_id, p.resource_id, o.influx_id)
-                                     FROM @extschema@.permissions AS p
-                                     LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
-                                     WHERE p.token_id = t.id ORDER BY p.id))
-            ELSE jsonb_build_object(
-                'orgID', o.influx_id,
-                'org', o.name,
-                'createdAt', t.created_at,
-                'updatedAt', t.updated_at,
-                'permissions', COALESCE((
-                    SELECT jsonb_agg(jsonb_build_object(
-                        'action', p.action,
-                        'resource', jsonb_strip_nulls(jsonb_build_object(
-                            'type', p.resource_type,
-                            'orgID', CASE WHEN NOT p.any_org AND p.resource_type <> '**'
-                                          THEN o.influx_id END,
-                            'org', CASE WHEN NOT p.any_org AND p.resource_type <> '**' THEN o.name END,
-                            'id', COALESCE(p.resource_id, b.influx_id),
-                            'name', b.name)))
-                        ORDER BY p.id)
-                    FROM @extschema@.permissions AS p
-                    LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
-                    WHERE p.token_id = t.id), '[]'))
-            END)
-            ORDER BY t.id)
-        FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
+        SELECT jsonb_agg(@extschema@._authorization_json(t.id, shape)
+                         || jsonb_build_object('token', '$influxdb2-sha256$'
+                                               || translate(encode(t.digest, 'base64'), '+/', '-_'))
+                         ORDER BY t.id)
+        FROM @extschema@.tokens AS t
         WHERE target_org_id IS NULL OR t.org_id = target_org_id), '[]');
 END
 $$;
@@ -1680,6 +1503,805 @@ COMMENT ON FUNCTION @extschema@.export_tokens(text, text) IS
 'Every token (of one organization, or all) in InfluxDB''s JSON shape, REST objects or influx CLI''s, secrets hashed, never plaintext.';
 COMMENT ON FUNCTION @extschema@.permission_matches(text, text) IS
 'Does the granted permission cover the requested one, by InfluxDB''s rule (Permission.Matches)? Reads no table.';
+
+------------------------------------------------------------------------------
+-- Who is asking (src/authorizer.c).  Every management operation below has
+-- one body whose first argument is the acting token's id, NULL for an
+-- administrator; the administrator's form above and the token form (*_as,
+-- PUBLIC's) call it.  A token form names what it acts on by InfluxDB ID,
+-- as InfluxDB's API does.  Not callable by PUBLIC.
+------------------------------------------------------------------------------
+
+-- The id of the usable token with this secret, or 28000.
+CREATE FUNCTION @extschema@._actor(token text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'influx_tokens__actor'
+LANGUAGE C VOLATILE;
+
+-- May the acting token (NULL: an administrator) do action on the resource?
+-- With raise, 28000 naming the permission instead of false.
+CREATE FUNCTION @extschema@._authorize(actor bigint, action text, resource_type text,
+    org_id bigint, bucket_id bigint, influx_id text, raise boolean DEFAULT true)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'influx_tokens__authorize'
+LANGUAGE C VOLATILE;
+
+-- 42501 unless the acting token could have created the token as it stands.
+CREATE FUNCTION @extschema@._authorize_state(actor bigint, token_id bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'influx_tokens__authorize_state'
+LANGUAGE C VOLATILE;
+
+-- expires_at, or 22023 if a token with this parent would outlive it.
+CREATE FUNCTION @extschema@._check_lineage_expiry(parent_id bigint, expires_at timestamptz)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'influx_tokens__check_lineage_expiry'
+LANGUAGE C VOLATILE;
+
+-- A token's InfluxDB ID: the one it was imported with, else its id in 16
+-- hexadecimal digits (as export_tokens writes it).
+CREATE FUNCTION @extschema@._token_influx_id(influx_id text, id bigint)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN COALESCE(influx_id, pg_catalog.lpad(pg_catalog.to_hex(id), 16, '0'));
+
+-- 28000 unless the acting token may do action on the token; returns id.
+CREATE FUNCTION @extschema@._authorize_token(actor bigint, action text, id bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target record;
+BEGIN
+    IF actor IS NOT NULL THEN
+        SELECT t.org_id, @extschema@._token_influx_id(t.influx_id, t.id) AS influx_id INTO target
+        FROM @extschema@.tokens AS t WHERE t.id = _authorize_token.id;
+        PERFORM @extschema@._authorize(actor, action, 'authorizations', target.org_id, NULL,
+                                       target.influx_id);
+    END IF;
+    RETURN id;
+END
+$$;
+
+-- 28000 unless the acting token may do action on the bucket; returns its org_id.
+CREATE FUNCTION @extschema@._authorize_bucket(actor bigint, action text, bucket_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target record;
+BEGIN
+    SELECT b.org_id, b.influx_id INTO target
+    FROM @extschema@.buckets AS b WHERE b.id = _authorize_bucket.bucket_id;
+    PERFORM @extschema@._authorize(actor, action, 'buckets', target.org_id, bucket_id,
+                                   target.influx_id);
+    RETURN target.org_id;
+END
+$$;
+
+/*
+ * The token, bucket or organization an InfluxDB ID names, for the acting
+ * token: 42704 (not found) if there is none, or none it may read or write,
+ * so that a token learns nothing of what it cannot see.  (InfluxDB answers
+ * 401 for one that exists, 404 for one that does not.)
+ */
+CREATE FUNCTION @extschema@._token_named_by(actor bigint, id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    checked text := @extschema@._influx_id(id, 'authorization');
+    named record;
+BEGIN
+    IF checked IS NULL THEN
+        RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT t.id, t.org_id INTO named FROM @extschema@.tokens AS t WHERE t.influx_id = checked;
+    IF NOT FOUND THEN
+        SELECT t.id, t.org_id INTO named FROM @extschema@.tokens AS t
+        WHERE t.influx_id IS NULL AND t.id = ('x' || checked)::bit(64)::bigint;
+    END IF;
+    IF named.id IS NULL OR NOT (
+           @extschema@._authorize(actor, 'read', 'authorizations', named.org_id, NULL, checked, false)
+        OR @extschema@._authorize(actor, 'write', 'authorizations', named.org_id, NULL, checked, false)) THEN
+        RAISE EXCEPTION 'authorization not found' USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN named.id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._bucket_named_by(actor bigint, id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    checked text := @extschema@._influx_id(id, 'bucket');
+    named record;
+BEGIN
+    IF checked IS NULL THEN
+        RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT b.id, b.org_id INTO named FROM @extschema@.buckets AS b WHERE b.influx_id = checked;
+    IF named.id IS NULL OR NOT (
+           @extschema@._authorize(actor, 'read', 'buckets', named.org_id, named.id, checked, false)
+        OR @extschema@._authorize(actor, 'write', 'buckets', named.org_id, named.id, checked, false)) THEN
+        RAISE EXCEPTION 'bucket not found' USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN named.id;
+END
+$$;
+
+-- The organization of this InfluxDB ID, or NULL: whether the acting token
+-- may act there is the operation's to ask first.
+CREATE FUNCTION @extschema@._org_named_by(id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    checked text := @extschema@._influx_id(id, 'organization');
+BEGIN
+    IF checked IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RETURN (SELECT o.id FROM @extschema@.orgs AS o WHERE o.influx_id = checked);
+END
+$$;
+
+/*
+ * A token as InfluxDB's API shows an authorization (GET
+ * /api/v2/authorizations), without its token: shape 'rest', or influx
+ * CLI's (shape 'cli', auth list --json).  export_tokens adds the hash.
+ */
+CREATE FUNCTION @extschema@._authorization_json(id bigint, shape text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_strip_nulls(
+            jsonb_build_object(
+                'id', @extschema@._token_influx_id(t.influx_id, t.id),
+                'status', t.status,
+                'description', COALESCE(t.description, ''),
+                'userID', t.influx_user_id,
+                CASE shape WHEN 'rest' THEN 'user' ELSE 'userName' END, t.influx_user_name,
+                'labels', NULLIF(ARRAY(SELECT l.label FROM @extschema@.token_labels AS l
+                                       WHERE l.token_id = t.id ORDER BY l.label), '{}'),
+                'expiresAt', t.expires_at))
+        || CASE shape WHEN 'cli' THEN jsonb_build_object(
+            'permissions', ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type,
+                                     p.any_org, b.name, b.influx_id, p.resource_id, o.influx_id)
+                                 FROM @extschema@.permissions AS p
+                                 LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
+                                 WHERE p.token_id = t.id ORDER BY p.id))
+        ELSE jsonb_build_object(
+            'orgID', o.influx_id,
+            'org', o.name,
+            'createdAt', t.created_at,
+            'updatedAt', t.updated_at,
+            'permissions', COALESCE((
+                SELECT jsonb_agg(jsonb_build_object(
+                    'action', p.action,
+                    'resource', jsonb_strip_nulls(jsonb_build_object(
+                        'type', p.resource_type,
+                        'orgID', CASE WHEN NOT p.any_org AND p.resource_type <> '**'
+                                      THEN o.influx_id END,
+                        'org', CASE WHEN NOT p.any_org AND p.resource_type <> '**' THEN o.name END,
+                        'id', COALESCE(p.resource_id, b.influx_id),
+                        'name', b.name)))
+                    ORDER BY p.id)
+                FROM @extschema@.permissions AS p
+                LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
+                WHERE p.token_id = t.id), '[]'))
+        END
+    FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
+    WHERE t.id = _authorization_json.id
+$$;
+
+-- What the token forms return: no secret, no digest.
+CREATE TYPE @extschema@.token_row AS (
+    id            bigint,
+    influx_id     text,
+    org           text,
+    org_influx_id text,
+    description   text,
+    status        text,
+    labels        text[],
+    permissions   text[],
+    created_at    timestamptz,
+    updated_at    timestamptz,
+    expires_at    timestamptz,
+    parent_id     bigint,
+    body          jsonb
+);
+CREATE TYPE @extschema@.bucket_row AS (
+    id            bigint,
+    influx_id     text,
+    org           text,
+    org_influx_id text,
+    name          text,
+    created_at    timestamptz
+);
+CREATE TYPE @extschema@.org_row AS (
+    id            bigint,
+    influx_id     text,
+    name          text,
+    created_at    timestamptz
+);
+
+-- The tokens (only_id: that one) the acting token may read, as token_list
+-- shows them, with InfluxDB's body.
+CREATE FUNCTION @extschema@._token_rows(actor bigint, only_id bigint)
+RETURNS SETOF @extschema@.token_row
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.id, @extschema@._token_influx_id(l.influx_id, l.id), l.org, o.influx_id,
+           l.description, l.status, l.labels, l.permissions, l.created_at, l.updated_at,
+           l.expires_at, l.parent_id, @extschema@._authorization_json(l.id, 'rest')
+    FROM @extschema@.token_list AS l
+    JOIN @extschema@.orgs AS o ON o.name = l.org
+    WHERE (only_id IS NULL OR l.id = only_id)
+      AND @extschema@._authorize(actor, 'read', 'authorizations', o.id, NULL,
+                                 @extschema@._token_influx_id(l.influx_id, l.id), false)
+    ORDER BY l.id
+$$;
+
+CREATE FUNCTION @extschema@._bucket_rows(actor bigint, only_id bigint)
+RETURNS SETOF @extschema@.bucket_row
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT b.id, b.influx_id, o.name, o.influx_id, b.name, b.created_at
+    FROM @extschema@.buckets AS b JOIN @extschema@.orgs AS o ON o.id = b.org_id
+    WHERE (only_id IS NULL OR b.id = only_id)
+      AND @extschema@._authorize(actor, 'read', 'buckets', b.org_id, b.id, b.influx_id, false)
+    ORDER BY o.name, b.name
+$$;
+
+CREATE FUNCTION @extschema@._org_rows(actor bigint, only_id bigint)
+RETURNS SETOF @extschema@.org_row
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT o.id, o.influx_id, o.name, o.created_at
+    FROM @extschema@.orgs AS o
+    WHERE (only_id IS NULL OR o.id = only_id)
+      AND @extschema@._authorize(actor, 'read', 'orgs', o.id, NULL, o.influx_id, false)
+    ORDER BY o.name
+$$;
+
+------------------------------------------------------------------------------
+-- The bodies of the management operations, for both forms.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@._create_bucket(actor bigint, org_id bigint, name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    org_name text;
+    new_name text;
+    new_id bigint;
+BEGIN
+    PERFORM @extschema@._authorize(actor, 'write', 'buckets', org_id, NULL, NULL);
+    SELECT o.name INTO org_name FROM @extschema@.orgs AS o WHERE o.id = _create_bucket.org_id;
+    IF org_name IS NULL THEN
+        RAISE EXCEPTION 'organization not found' USING ERRCODE = 'undefined_object';
+    END IF;
+    new_name := @extschema@._check_name('bucket', name);
+    IF EXISTS (SELECT FROM @extschema@.buckets AS b
+               WHERE b.org_id = _create_bucket.org_id AND b.name = new_name) THEN
+        RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
+            @extschema@._for_message(new_name), @extschema@._for_message(org_name)
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    INSERT INTO @extschema@.buckets (org_id, name) VALUES (_create_bucket.org_id, new_name)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._rename_bucket(actor bigint, bucket_id bigint, new_name text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target record;
+    checked_name text;
+BEGIN
+    PERFORM @extschema@._authorize_bucket(actor, 'write', bucket_id);
+    checked_name := @extschema@._check_name('bucket', new_name);
+    SELECT b.org_id, b.name, o.name AS org_name INTO target
+    FROM @extschema@.buckets AS b JOIN @extschema@.orgs AS o ON o.id = b.org_id
+    WHERE b.id = _rename_bucket.bucket_id;
+    IF checked_name <> target.name THEN
+        IF EXISTS (SELECT FROM @extschema@.buckets AS b
+                   WHERE b.org_id = target.org_id AND b.name = checked_name) THEN
+            RAISE EXCEPTION 'bucket "%" already exists in organization "%"',
+                @extschema@._for_message(checked_name), @extschema@._for_message(target.org_name)
+                USING ERRCODE = 'unique_violation';
+        END IF;
+        UPDATE @extschema@.buckets AS b SET name = checked_name WHERE b.id = _rename_bucket.bucket_id;
+    END IF;
+    RETURN bucket_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._drop_bucket(actor bigint, bucket_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@._authorize_bucket(actor, 'write', bucket_id);
+    -- The bucket first: its lock orders this drop with the commit check of
+    -- a transaction granting it (src/commit_check.c).
+    DELETE FROM @extschema@.buckets AS b WHERE b.id = _drop_bucket.bucket_id;
+    -- The tokens holding its grants before the grants, in id order: the
+    -- grants' trigger locks them (FOR KEY SHARE, see src/lookup.c), and
+    -- delete_token locks its token before its grants go.
+    PERFORM FROM @extschema@.tokens AS t
+    WHERE t.id IN (SELECT p.token_id FROM @extschema@.permissions AS p
+                   WHERE p.bucket_id = _drop_bucket.bucket_id)
+    ORDER BY t.id FOR KEY SHARE;
+    DELETE FROM @extschema@.permissions AS p WHERE p.bucket_id = _drop_bucket.bucket_id;
+    RETURN bucket_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._revoke_token(actor bigint, id bigint, cascade boolean)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+BEGIN
+    IF cascade IS NULL THEN
+        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    RETURN @extschema@._set_token_status(locked_id, 'inactive', cascade);
+END
+$$;
+
+-- A token may reactivate only a token it could have created as it stands.
+CREATE FUNCTION @extschema@._activate_token(actor bigint, id bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+BEGIN
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    PERFORM @extschema@._authorize_state(actor, locked_id);
+    RETURN @extschema@._set_token_status(locked_id, 'active', false);
+END
+$$;
+
+CREATE FUNCTION @extschema@._delete_token(actor bigint, id bigint, cascade boolean)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    deleted bigint;
+BEGIN
+    IF cascade IS NULL THEN
+        RAISE EXCEPTION 'cascade must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    DELETE FROM @extschema@.tokens AS t
+    WHERE t.id IN (SELECT @extschema@._token_and_descendants(locked_id, cascade));
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    -- The children it keeps stop working, as children of a deleted token
+    -- do at any check (src/lookup.c): revoked, they lose their parent.
+    UPDATE @extschema@.tokens AS t SET parent_id = NULL, status = 'inactive', updated_at = now()
+    WHERE t.parent_id = locked_id;
+    RETURN deleted;
+END
+$$;
+
+CREATE FUNCTION @extschema@._set_token_expiry(actor bigint, id bigint, expires_at timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    new_expiry timestamptz;
+BEGIN
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    new_expiry := @extschema@._check_lineage_expiry(
+        (SELECT t.parent_id FROM @extschema@.tokens AS t WHERE t.id = locked_id),
+        @extschema@._check_expiry(expires_at));
+    UPDATE @extschema@.tokens AS t SET expires_at = new_expiry, updated_at = now()
+    WHERE t.id = locked_id;
+    PERFORM @extschema@._authorize_state(actor, locked_id);
+    RETURN locked_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._set_token_description(actor bigint, id bigint, description text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    new_description text;
+BEGIN
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    new_description := @extschema@._check_description(description);
+    UPDATE @extschema@.tokens AS t SET description = new_description, updated_at = now()
+    WHERE t.id = locked_id;
+    RETURN locked_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._add_token_labels(actor bigint, id bigint, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    new_labels text[];
+BEGIN
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    IF labels IS NULL THEN
+        RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    new_labels := @extschema@._check_labels(labels);
+    INSERT INTO @extschema@.token_labels (token_id, label)
+    SELECT locked_id, l FROM unnest(new_labels) AS l
+    ON CONFLICT DO NOTHING;
+    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = locked_id;
+    RETURN locked_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._remove_token_labels(actor bigint, id bigint, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    old_labels text[];
+BEGIN
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    IF labels IS NULL THEN
+        RAISE EXCEPTION 'labels must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    old_labels := @extschema@._check_labels(labels);
+    DELETE FROM @extschema@.token_labels AS l
+    WHERE l.token_id = locked_id AND l.label = ANY (old_labels);
+    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = locked_id;
+    RETURN locked_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@._set_token_permissions(actor bigint, id bigint, permissions text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(id);
+    token_org record;
+    grants @extschema@.resolved_grant[];
+BEGIN
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    SELECT o.id, o.name INTO token_org
+    FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
+    WHERE t.id = locked_id;
+    grants := @extschema@._resolve_permissions(token_org.id, token_org.name, permissions);
+    DELETE FROM @extschema@.permissions AS p WHERE p.token_id = locked_id;
+    INSERT INTO @extschema@.permissions (token_id, action, resource_type, bucket_id, resource_id, any_org)
+    SELECT locked_id, g.action, g.resource_type, g.bucket_id, g.resource_id, g.any_org
+    FROM unnest(grants) AS g;
+    UPDATE @extschema@.tokens AS t SET updated_at = now() WHERE t.id = locked_id;
+    PERFORM @extschema@._authorize_state(actor, locked_id);
+    RETURN @extschema@._recheck_at_commit(locked_id);
+END
+$$;
+
+-- The acting token is handed the new secret: it must hold what the token holds.
+CREATE FUNCTION @extschema@._rotate_token(actor bigint, token_id bigint, grace interval,
+    OUT id bigint, OUT token text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked_id bigint := @extschema@._lock_token(token_id);
+    new_digest bytea;
+BEGIN
+    PERFORM @extschema@._authorize_token(actor, 'write', locked_id);
+    IF grace IS NULL THEN
+        RAISE EXCEPTION 'grace must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF grace < interval '0' THEN
+        RAISE EXCEPTION 'grace period % is negative', grace
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM @extschema@._authorize_state(actor, locked_id);
+    token := @extschema@._generate_token();
+    new_digest := @extschema@._token_digest(token);
+    UPDATE @extschema@.tokens AS t
+    SET previous_digest = CASE WHEN grace > interval '0' THEN t.digest END,
+        previous_valid_until = CASE WHEN grace > interval '0' THEN clock_timestamp() + grace END,
+        digest = new_digest,
+        updated_at = now()
+    WHERE t.id = locked_id;
+    id := locked_id;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Managing tokens with a token: the token forms.  PUBLIC: the token is the
+-- credential, InfluxDB's authorizer rules decide (see README).  The token's
+-- text goes only into _actor, by a simple assignment.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.list_tokens_as(actor_token text)
+RETURNS SETOF @extschema@.token_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN QUERY SELECT * FROM @extschema@._token_rows(actor, NULL);
+END
+$$;
+
+CREATE FUNCTION @extschema@.find_token_as(actor_token text, id text)
+RETURNS @extschema@.token_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+    target_id bigint := @extschema@._token_named_by(actor, id);
+    found @extschema@.token_row;
+BEGIN
+    SELECT * INTO found FROM @extschema@._token_rows(actor, target_id);
+    IF found.id IS NULL THEN
+        PERFORM @extschema@._authorize_token(actor, 'read', target_id);
+    END IF;
+    RETURN found;
+END
+$$;
+
+CREATE FUNCTION @extschema@.revoke_token_as(actor_token text, id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._revoke_token(actor, @extschema@._token_named_by(actor, id), false);
+END
+$$;
+
+CREATE FUNCTION @extschema@.activate_token_as(actor_token text, id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._activate_token(actor, @extschema@._token_named_by(actor, id));
+END
+$$;
+
+-- Deletes the token and every token it created (they could not work again).
+CREATE FUNCTION @extschema@.delete_token_as(actor_token text, id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._delete_token(actor, @extschema@._token_named_by(actor, id), true);
+END
+$$;
+
+CREATE FUNCTION @extschema@.set_token_description_as(actor_token text, id text, description text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._set_token_description(actor, @extschema@._token_named_by(actor, id), description);
+END
+$$;
+
+CREATE FUNCTION @extschema@.set_token_expiry_as(actor_token text, id text, expires_at timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._set_token_expiry(actor, @extschema@._token_named_by(actor, id), expires_at);
+END
+$$;
+
+CREATE FUNCTION @extschema@.add_token_labels_as(actor_token text, id text, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._add_token_labels(actor, @extschema@._token_named_by(actor, id), labels);
+END
+$$;
+
+CREATE FUNCTION @extschema@.remove_token_labels_as(actor_token text, id text, labels text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._remove_token_labels(actor, @extschema@._token_named_by(actor, id), labels);
+END
+$$;
+
+CREATE FUNCTION @extschema@.set_token_permissions_as(actor_token text, id text, permissions text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._set_token_permissions(actor, @extschema@._token_named_by(actor, id), permissions);
+END
+$$;
+
+CREATE FUNCTION @extschema@.rotate_token_as(actor_token text, id text, grace interval DEFAULT '0')
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+    target_id bigint := @extschema@._token_named_by(actor, id);
+    rotated record;
+BEGIN
+    SELECT r.token INTO rotated FROM @extschema@._rotate_token(actor, target_id, grace) AS r;
+    RETURN rotated.token;
+END
+$$;
+
+CREATE FUNCTION @extschema@.list_buckets_as(actor_token text)
+RETURNS SETOF @extschema@.bucket_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN QUERY SELECT * FROM @extschema@._bucket_rows(actor, NULL);
+END
+$$;
+
+CREATE FUNCTION @extschema@.find_bucket_as(actor_token text, id text)
+RETURNS @extschema@.bucket_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+    target_id bigint := @extschema@._bucket_named_by(actor, id);
+    found @extschema@.bucket_row;
+BEGIN
+    SELECT * INTO found FROM @extschema@._bucket_rows(actor, target_id);
+    IF found.id IS NULL THEN
+        PERFORM @extschema@._authorize_bucket(actor, 'read', target_id);
+    END IF;
+    RETURN found;
+END
+$$;
+
+-- Creates a bucket in the organization of this InfluxDB ID; returns it.
+CREATE FUNCTION @extschema@.create_bucket_as(actor_token text, org_id text, name text)
+RETURNS @extschema@.bucket_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+    new_id bigint := @extschema@._create_bucket(actor, @extschema@._org_named_by(org_id), name);
+    created @extschema@.bucket_row;
+BEGIN
+    SELECT * INTO created FROM @extschema@._bucket_rows(NULL, new_id);
+    RETURN created;
+END
+$$;
+
+CREATE FUNCTION @extschema@.rename_bucket_as(actor_token text, id text, new_name text)
+RETURNS @extschema@.bucket_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+    renamed_id bigint := @extschema@._rename_bucket(actor, @extschema@._bucket_named_by(actor, id), new_name);
+    renamed @extschema@.bucket_row;
+BEGIN
+    SELECT * INTO renamed FROM @extschema@._bucket_rows(NULL, renamed_id);
+    RETURN renamed;
+END
+$$;
+
+CREATE FUNCTION @extschema@.drop_bucket_as(actor_token text, id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN @extschema@._drop_bucket(actor, @extschema@._bucket_named_by(actor, id));
+END
+$$;
+
+CREATE FUNCTION @extschema@.list_orgs_as(actor_token text)
+RETURNS SETOF @extschema@.org_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+BEGIN
+    RETURN QUERY SELECT * FROM @extschema@._org_rows(actor, NULL);
+END
+$$;
+
+-- Reading an organization is asked before finding it, as InfluxDB does.
+CREATE FUNCTION @extschema@.find_org_as(actor_token text, id text)
+RETURNS @extschema@.org_row
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint := @extschema@._actor(actor_token);
+    checked text := @extschema@._influx_id(id, 'organization');
+    target_id bigint;
+    found @extschema@.org_row;
+BEGIN
+    target_id := @extschema@._org_named_by(checked);
+    PERFORM @extschema@._authorize(actor, 'read', 'orgs', target_id, NULL, checked);
+    SELECT * INTO found FROM @extschema@._org_rows(actor, target_id);
+    IF found.id IS NULL THEN
+        RAISE EXCEPTION 'organization not found' USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN found;
+END
+$$;
 
 ------------------------------------------------------------------------------
 -- Checks (src/sql_api.c).  Never NULL; see README for the rules.
@@ -1855,5 +2477,23 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.current_token_id(),
     @extschema@.current_token_org(),
     @extschema@.permission_matches(text, text),
-    @extschema@._permission_text(text, text, boolean, text, text, text, text)
+    @extschema@._permission_text(text, text, boolean, text, text, text, text),
+    @extschema@.list_tokens_as(text),
+    @extschema@.find_token_as(text, text),
+    @extschema@.revoke_token_as(text, text),
+    @extschema@.activate_token_as(text, text),
+    @extschema@.delete_token_as(text, text),
+    @extschema@.set_token_description_as(text, text, text),
+    @extschema@.set_token_expiry_as(text, text, timestamptz),
+    @extschema@.add_token_labels_as(text, text, text[]),
+    @extschema@.remove_token_labels_as(text, text, text[]),
+    @extschema@.set_token_permissions_as(text, text, text[]),
+    @extschema@.rotate_token_as(text, text, interval),
+    @extschema@.list_buckets_as(text),
+    @extschema@.find_bucket_as(text, text),
+    @extschema@.create_bucket_as(text, text, text),
+    @extschema@.rename_bucket_as(text, text, text),
+    @extschema@.drop_bucket_as(text, text),
+    @extschema@.list_orgs_as(text),
+    @extschema@.find_org_as(text, text)
 TO PUBLIC;

@@ -45,6 +45,7 @@ typedef struct TokenColumns
 	AttrNumber	expires_at;
 	AttrNumber	previous_digest;	/* since 1.1 */
 	AttrNumber	previous_valid_until;	/* since 1.1 */
+	AttrNumber	parent_id;		/* since 1.1 */
 } TokenColumns;
 
 /* Columns of a table whose rows are found by name (orgs, buckets). */
@@ -76,6 +77,7 @@ typedef struct ExtensionRelations
 	Oid			tokens_id_index;
 	Oid			tokens_digest_index;
 	Oid			tokens_previous_digest_index;	/* InvalidOid before 1.1 */
+	Oid			tokens_parent_id_index; /* InvalidOid before 1.1 */
 	Oid			buckets;
 	Oid			buckets_name_index;
 	Oid			orgs_influx_id_index;	/* InvalidOid before 1.1 */
@@ -143,6 +145,7 @@ resolve_columns(void)
 	t->expires_at = column_of(relations.tokens, "expires_at", false);
 	t->previous_digest = column_of(relations.tokens, "previous_digest", true);
 	t->previous_valid_until = column_of(relations.tokens, "previous_valid_until", true);
+	t->parent_id = column_of(relations.tokens, "parent_id", true);
 
 	relations.org_columns.id = column_of(relations.orgs, "id", false);
 	relations.org_columns.scope = InvalidAttrNumber;
@@ -190,6 +193,7 @@ resolve_relations(void)
 	/* The schema of 1.0 has no rotation: this library serves both. */
 	relations.tokens_previous_digest_index =
 		get_relname_relid("tokens_previous_digest_key", namespace_oid);
+	relations.tokens_parent_id_index = get_relname_relid("tokens_parent_id_idx", namespace_oid);
 	relations.buckets = relation_in_schema(namespace_oid, "buckets");
 	relations.buckets_name_index =
 		relation_in_schema(namespace_oid, "buckets_org_name_key");
@@ -368,14 +372,15 @@ load_grants(int64 token_id, Snapshot snapshot, int *ngrants)
 }
 
 /*
- * read_token_row fills the header of *record from the tokens row that key
- * finds through index; false if there is none.  For a secret replaced by a
+ * read_token_row fills the header of *record, and *parent_id (0: none), from
+ * the tokens row that key finds through index; false if there is none.  For
+ * a secret replaced by a
  * rotation (previous_secret), the token expires when the secret's grace
  * period ends, if not before.
  */
 static bool
 read_token_row(Relation rel, Oid index, ScanKey key, bool previous_secret,
-			   Snapshot snapshot, TokenRecord *record)
+			   Snapshot snapshot, TokenRecord *record, int64 *parent_id)
 {
 	const TokenColumns *columns = &relations.token_columns;
 	SysScanDesc scan;
@@ -398,6 +403,14 @@ read_token_row(Relation rel, Oid index, ScanKey key, bool previous_secret,
 		expires_at = heap_getattr(tuple, columns->expires_at, desc, &isnull);
 		record->has_expiry = !isnull;
 		record->expires_at = isnull ? 0 : DatumGetTimestampTz(expires_at);
+		*parent_id = 0;
+		if (columns->parent_id != InvalidAttrNumber)
+		{
+			Datum		parent = heap_getattr(tuple, columns->parent_id, desc, &isnull);
+
+			if (!isnull)
+				*parent_id = DatumGetInt64(parent);
+		}
 
 		if (previous_secret)
 		{
@@ -415,11 +428,79 @@ read_token_row(Relation rel, Oid index, ScanKey key, bool previous_secret,
 }
 
 /*
- * complete_record returns a token's header with its grants, read with the
- * same snapshot as the header, in a single palloc'd chunk.
+ * Lineage.  A token made by create_token_as acts only within its parent, at
+ * every check and not only when it was made: it is usable while every
+ * ancestor exists and is active, it expires when the first of them does,
+ * and of its grants only those its parent holds (as the parent's own record
+ * says, bounded the same way) count, by delegation.c's rule.  So revoking,
+ * deleting, expiring or narrowing a parent stops or narrows its descendants
+ * at their next check, and reactivating or widening it again gives them
+ * back no more than they were granted.  The row trigger names the
+ * descendants of a changed token, so that no cache keeps them
+ * (lookup_descendant_digests).  A chain deeper than LINEAGE_MAX_DEPTH, or a
+ * cycle written into the table by hand, is never usable.
+ */
+#define LINEAGE_MAX_DEPTH 64
+
+static TokenRecord *complete_record(Relation rel, TokenRecord *header, int64 parent_id,
+									Snapshot snapshot, int depth);
+
+/*
+ * ancestor_record returns the token with this id as a check would see it,
+ * bounded by its own ancestors (unless not with_lineage: as stored); NULL
+ * if it does not exist or the chain is too deep.
  */
 static TokenRecord *
-complete_record(TokenRecord *header, Snapshot snapshot)
+ancestor_record(Relation rel, int64 id, Snapshot snapshot, int depth, bool with_lineage)
+{
+	ScanKeyData key;
+	TokenRecord header = {0};
+	int64		parent_id;
+
+	if (depth > LINEAGE_MAX_DEPTH)
+		return NULL;
+	ScanKeyInit(&key, relations.token_columns.id, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(id));
+	if (!read_token_row(rel, relations.tokens_id_index, &key, false, snapshot, &header,
+						&parent_id))
+		return NULL;
+	return complete_record(rel, &header, with_lineage ? parent_id : 0, snapshot, depth);
+}
+
+/*
+ * bound_by_parent narrows a record to what its parent's record (NULL: gone)
+ * allows: status, expiry and grants.
+ */
+static void
+bound_by_parent(TokenRecord *record, const TokenRecord *parent)
+{
+	int			kept = 0;
+
+	if (parent == NULL || parent->org_id != record->org_id)
+	{
+		record->active = false;
+		return;
+	}
+	record->active = record->active && parent->active;
+	if (parent->has_expiry && (!record->has_expiry || parent->expires_at < record->expires_at))
+	{
+		record->has_expiry = true;
+		record->expires_at = parent->expires_at;
+	}
+	for (int i = 0; i < record->ngrants; i++)
+		if (delegation_grant_held(parent, &record->grants[i], record->org_id))
+			record->grants[kept++] = record->grants[i];
+	record->ngrants = kept;
+}
+
+/*
+ * complete_record returns a token's header with its grants, read with the
+ * same snapshot as the header, in a single palloc'd chunk, bounded by its
+ * lineage (depth: how many descendants asked for it).
+ */
+static TokenRecord *
+complete_record(Relation rel, TokenRecord *header, int64 parent_id, Snapshot snapshot,
+				int depth)
 {
 	TokenGrant *grants = load_grants(header->id, snapshot, &header->ngrants);
 	TokenRecord *record = palloc(offsetof(TokenRecord, grants) +
@@ -428,6 +509,14 @@ complete_record(TokenRecord *header, Snapshot snapshot)
 	memcpy(record, header, offsetof(TokenRecord, grants));
 	memcpy(record->grants, grants, header->ngrants * sizeof(TokenGrant));
 	pfree(grants);
+	if (parent_id != 0)
+	{
+		TokenRecord *parent = ancestor_record(rel, parent_id, snapshot, depth + 1, true);
+
+		bound_by_parent(record, parent);
+		if (parent != NULL)
+			pfree(parent);
+	}
 	return record;
 }
 
@@ -438,7 +527,8 @@ complete_record(TokenRecord *header, Snapshot snapshot)
  * has this digest; false if there is none.
  */
 static bool
-read_token_by_digest(Relation rel, const uint8 *digest, Snapshot snapshot, TokenRecord *record)
+read_token_by_digest(Relation rel, const uint8 *digest, Snapshot snapshot, TokenRecord *record,
+					 int64 *parent_id)
 {
 	bytea	   *digest_value = palloc(VARHDRSZ + TOKEN_DIGEST_LENGTH);
 	ScanKeyData key;
@@ -448,13 +538,14 @@ read_token_by_digest(Relation rel, const uint8 *digest, Snapshot snapshot, Token
 	memcpy(VARDATA(digest_value), digest, TOKEN_DIGEST_LENGTH);
 	ScanKeyInit(&key, relations.token_columns.digest, BTEqualStrategyNumber, F_BYTEAEQ,
 				PointerGetDatum(digest_value));
-	found = read_token_row(rel, relations.tokens_digest_index, &key, false, snapshot, record);
+	found = read_token_row(rel, relations.tokens_digest_index, &key, false, snapshot, record,
+						   parent_id);
 	if (!found && OidIsValid(relations.tokens_previous_digest_index))
 	{
 		ScanKeyInit(&key, relations.token_columns.previous_digest, BTEqualStrategyNumber,
 					F_BYTEAEQ, PointerGetDatum(digest_value));
 		found = read_token_row(rel, relations.tokens_previous_digest_index, &key, true,
-							   snapshot, record);
+							   snapshot, record, parent_id);
 	}
 	pfree(digest_value);
 	return found;
@@ -472,12 +563,13 @@ lookup_token(const uint8 *digest)
 	Relation	rel;
 	TokenRecord header = {0};
 	TokenRecord *record = NULL;
+	int64		parent_id;
 
 	resolve_relations();
 	snapshot = latest_snapshot();
 	rel = table_open(relations.tokens, AccessShareLock);
-	if (read_token_by_digest(rel, digest, snapshot, &header))
-		record = complete_record(&header, snapshot);
+	if (read_token_by_digest(rel, digest, snapshot, &header, &parent_id))
+		record = complete_record(rel, &header, parent_id, snapshot, 0);
 	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
 	return record;
@@ -494,12 +586,13 @@ lookup_digest_taken(const uint8 *digest)
 	Snapshot	snapshot;
 	Relation	rel;
 	TokenRecord header = {0};
+	int64		parent_id;
 	bool		found;
 
 	resolve_relations();
 	snapshot = latest_snapshot();
 	rel = table_open(relations.tokens, AccessShareLock);
-	found = read_token_by_digest(rel, digest, snapshot, &header);
+	found = read_token_by_digest(rel, digest, snapshot, &header, &parent_id);
 	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
 	return found;
@@ -507,24 +600,20 @@ lookup_digest_taken(const uint8 *digest)
 
 /*
  * lookup_token_by_id returns the token with this id as lookup_token would
- * (its expiry that of its current secret); NULL if there is none.
+ * (its expiry that of its current secret), or, not with_lineage, as its
+ * row and grants say, unbounded by its ancestors; NULL if there is none.
  */
 TokenRecord *
-lookup_token_by_id(int64 id)
+lookup_token_by_id(int64 id, bool with_lineage)
 {
 	Snapshot	snapshot;
 	Relation	rel;
-	ScanKeyData key;
-	TokenRecord header = {0};
-	TokenRecord *record = NULL;
+	TokenRecord *record;
 
 	resolve_relations();
 	snapshot = latest_snapshot();
 	rel = table_open(relations.tokens, AccessShareLock);
-	ScanKeyInit(&key, relations.token_columns.id, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(id));
-	if (read_token_row(rel, relations.tokens_id_index, &key, false, snapshot, &header))
-		record = complete_record(&header, snapshot);
+	record = ancestor_record(rel, id, snapshot, 0, with_lineage);
 	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
 	return record;
@@ -778,6 +867,28 @@ lookup_org_influx_id(int64 org_id)
 }
 
 /*
+ * digest_in returns the digest in column attnum of a tokens row, or NULL
+ * if it is NULL (or the column missing).
+ */
+static const uint8 *
+digest_in(HeapTuple tuple, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		value;
+	bytea	   *digest;
+
+	if (attnum == InvalidAttrNumber)
+		return NULL;
+	value = heap_getattr(tuple, attnum, desc, &isnull);
+	if (isnull)
+		return NULL;
+	digest = DatumGetByteaPP(value);
+	if (VARSIZE_ANY_EXHDR(digest) != TOKEN_DIGEST_LENGTH)
+		return NULL;
+	return (const uint8 *) VARDATA_ANY(digest);
+}
+
+/*
  * add_digest_of appends the digest in column attnum of a tokens row to
  * digests, unless it is NULL or already there.
  */
@@ -785,25 +896,34 @@ static void
 add_digest_of(HeapTuple tuple, TupleDesc desc, AttrNumber attnum,
 			  uint8 (*digests)[TOKEN_DIGEST_LENGTH], int *count)
 {
-	bool		isnull;
-	Datum		value;
-	bytea	   *digest;
+	const uint8 *digest = digest_in(tuple, desc, attnum);
 
-	if (attnum == InvalidAttrNumber)
-		return;
-	value = heap_getattr(tuple, attnum, desc, &isnull);
-	if (isnull)
-		return;
-	digest = DatumGetByteaPP(value);
-	if (VARSIZE_ANY_EXHDR(digest) != TOKEN_DIGEST_LENGTH)
+	if (digest == NULL)
 		return;
 	for (int i = 0; i < *count; i++)
-		if (memcmp(digests[i], VARDATA_ANY(digest), TOKEN_DIGEST_LENGTH) == 0)
+		if (memcmp(digests[i], digest, TOKEN_DIGEST_LENGTH) == 0)
 			return;
 	/* LOOKUP_MAX_CHANGED_DIGESTS is the most the callers can add. */
 	if (*count >= LOOKUP_MAX_CHANGED_DIGESTS)
 		elog(ERROR, "more than %d digests named by one changed row", LOOKUP_MAX_CHANGED_DIGESTS);
-	memcpy(digests[(*count)++], VARDATA_ANY(digest), TOKEN_DIGEST_LENGTH);
+	memcpy(digests[(*count)++], digest, TOKEN_DIGEST_LENGTH);
+}
+
+/*
+ * add_digests_unchecked appends both digests of a tokens row (each row is
+ * seen once: no test for duplicates), to an array with room for them.
+ */
+static void
+add_digests_unchecked(HeapTuple tuple, TupleDesc desc, uint8 (*digests)[TOKEN_DIGEST_LENGTH],
+					  int *count)
+{
+	const uint8 *digest = digest_in(tuple, desc, relations.token_columns.digest);
+	const uint8 *previous = digest_in(tuple, desc, relations.token_columns.previous_digest);
+
+	if (digest != NULL)
+		memcpy(digests[(*count)++], digest, TOKEN_DIGEST_LENGTH);
+	if (previous != NULL)
+		memcpy(digests[(*count)++], previous, TOKEN_DIGEST_LENGTH);
 }
 
 /*
@@ -931,32 +1051,48 @@ grant_row_token_id(HeapTuple tuple, TupleDesc desc)
  * change of one row of tokens or permissions (old_tuple, and new_tuple for
  * an UPDATE) may have changed, and their number.  An update of a tokens row
  * that leaves every column a check reads as it was (a description, a
- * user name) changes no record: none.
+ * user name) changes no record: none.  The ids of the tokens whose
+ * descendants' records the change may have changed too (see "Lineage"
+ * above) go into lineage_ids (room for 2), their number into *nlineage: a
+ * change of status, expiry, organization or parent, a deletion, or a
+ * change of grants; not a rotation, since descendants name their parent by
+ * id.
  */
 int
 lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
-					   uint8 (*digests)[TOKEN_DIGEST_LENGTH])
+					   uint8 (*digests)[TOKEN_DIGEST_LENGTH], int64 *lineage_ids, int *nlineage)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			count = 0;
 
 	resolve_relations();
+	*nlineage = 0;
 	if (RelationGetRelid(rel) == relations.tokens)
 	{
 		const TokenColumns *c = &relations.token_columns;
+		bool		lineage_changed = new_tuple == NULL ||
+			column_changed(desc, old_tuple, new_tuple, c->org_id) ||
+			column_changed(desc, old_tuple, new_tuple, c->status) ||
+			column_changed(desc, old_tuple, new_tuple, c->expires_at) ||
+			column_changed(desc, old_tuple, new_tuple, c->parent_id);
 
-		if (new_tuple != NULL &&
+		if (!lineage_changed &&
 			!column_changed(desc, old_tuple, new_tuple, c->id) &&
-			!column_changed(desc, old_tuple, new_tuple, c->org_id) &&
 			!column_changed(desc, old_tuple, new_tuple, c->digest) &&
-			!column_changed(desc, old_tuple, new_tuple, c->status) &&
-			!column_changed(desc, old_tuple, new_tuple, c->expires_at) &&
 			!column_changed(desc, old_tuple, new_tuple, c->previous_digest) &&
 			!column_changed(desc, old_tuple, new_tuple, c->previous_valid_until))
 			return 0;
 		token_row_digests(old_tuple, desc, digests, &count);
 		if (new_tuple != NULL)
 			token_row_digests(new_tuple, desc, digests, &count);
+		if (lineage_changed)
+		{
+			bool		isnull;
+			Datum		id = heap_getattr(old_tuple, c->id, desc, &isnull);
+
+			if (!isnull)
+				lineage_ids[(*nlineage)++] = DatumGetInt64(id);
+		}
 	}
 	else if (RelationGetRelid(rel) == relations.permissions)
 	{
@@ -964,8 +1100,87 @@ lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
 		int64		new_token = new_tuple ? grant_row_token_id(new_tuple, desc) : old_token;
 
 		digests_of_token(old_token, digests, &count);
+		lineage_ids[(*nlineage)++] = old_token;
 		if (new_token != old_token)
+		{
 			digests_of_token(new_token, digests, &count);
+			lineage_ids[(*nlineage)++] = new_token;
+		}
 	}
 	return count;
+}
+
+/*
+ * lookup_descendant_digests returns the digests (secret, and the one the
+ * last rotation replaced) of every token descended from one of these, as
+ * this session sees the table now, in a palloc'd array, with their number
+ * in *count; NULL and *count -1 if there are more than max of them.  A
+ * descendant committed after this look cannot have been made from a
+ * parent in its old state: its commit locked the parent FOR SHARE, which
+ * waits for the changing transaction (commit_check.c).
+ */
+uint8	(*
+		 lookup_descendant_digests(const int64 *ids, int nids, int max, int *count))[TOKEN_DIGEST_LENGTH]
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	TupleDesc	desc;
+	int64	   *queue;
+	int			queued = 0;
+	int			next = 0;
+	int			capacity = 2 * max + 2;
+	uint8		(*digests)[TOKEN_DIGEST_LENGTH];
+
+	*count = 0;
+	resolve_relations();
+	if (!OidIsValid(relations.tokens_parent_id_index) ||
+		relations.token_columns.parent_id == InvalidAttrNumber)
+		return NULL;
+	snapshot = latest_snapshot();
+	rel = table_open(relations.tokens, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	queue = palloc((max + nids) * sizeof(int64));
+	digests = palloc(capacity * TOKEN_DIGEST_LENGTH);
+	for (int i = 0; i < nids; i++)
+		queue[queued++] = ids[i];
+	while (next < queued && *count >= 0)
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tuple;
+		int64		parent = queue[next++];
+
+		ScanKeyInit(&key, relations.token_columns.parent_id, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(parent));
+		scan = systable_beginscan(rel, relations.tokens_parent_id_index, true, snapshot, 1, &key);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		id = heap_getattr(tuple, relations.token_columns.id, desc, &isnull);
+			bool		seen = false;
+
+			/* A cycle written by hand: each token once. */
+			for (int i = 0; i < queued && !seen; i++)
+				seen = queue[i] == DatumGetInt64(id);
+			if (seen)
+				continue;
+			if (queued - nids >= max)
+			{
+				*count = -1;
+				break;
+			}
+			queue[queued++] = DatumGetInt64(id);
+			add_digests_unchecked(tuple, desc, digests, count);
+		}
+		systable_endscan(scan);
+	}
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	pfree(queue);
+	if (*count < 0)
+	{
+		pfree(digests);
+		return NULL;
+	}
+	return digests;
 }

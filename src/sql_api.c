@@ -233,15 +233,22 @@ influx_tokens__invalidate_cache(PG_FUNCTION_ARGS)
 	else if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 	{
 		uint8		digests[LOOKUP_MAX_CHANGED_DIGESTS][TOKEN_DIGEST_LENGTH];
+		int64		lineage_ids[2];
+		int			nlineage;
 		int			count;
 
 		count = lookup_changed_digests(rel, trigdata->tg_trigtuple,
 									   TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 									   trigdata->tg_newtuple : NULL,
-									   digests);
+									   digests, lineage_ids, &nlineage);
 		if (count > 0)
 		{
 			cache_note_token_change(relid, digests, count);
+			commit_check_note_change();
+		}
+		if (nlineage > 0)
+		{
+			cache_note_descendants_changed(relid, lineage_ids, nlineage);
 			commit_check_note_change();
 		}
 	}
