@@ -88,22 +88,31 @@ DROP ROLE regress_it_service;
 -- (The cascades below count the parent's children: this one goes again.)
 SELECT influx_tokens.delete_token(:svc_id) AS removed_again;
 
--- Revoke: by default only the token; with cascade, everything it created, at any depth.
+-- Revoke: by default only the token's status, but what it created stops
+-- working while it is inactive (and works again when it is reactivated);
+-- with cascade, everything it created is revoked too, at any depth.
 SELECT influx_tokens.revoke_token(:parent_id);
-SELECT influx_tokens.token_check(:'child', 'write', 'a') AS child_after_plain_revoke;
+SELECT influx_tokens.token_check(:'child', 'write', 'a') AS child_after_plain_revoke,
+       influx_tokens.token_check(:'grandchild', 'read', 'a') AS grandchild_after_plain_revoke,
+       (SELECT status FROM influx_tokens.token_info(:'child')) AS child_status;
 SELECT influx_tokens.activate_token(:parent_id);
+SELECT influx_tokens.token_check(:'child', 'write', 'a') AS child_after_reactivation;
 SELECT influx_tokens.revoke_token(:parent_id, cascade => true);
 SELECT influx_tokens.token_check(:'parent', 'read', 'a') AS parent, influx_tokens.token_check(:'child', 'write', 'a') AS child,
        influx_tokens.token_check(:'grandchild', 'read', 'a') AS grandchild, influx_tokens.token_check(:'all_access', 'write', 'a') AS unrelated;
 SELECT status, count(*) FROM influx_tokens.token_list
 WHERE id IN (SELECT influx_tokens._token_and_descendants(:parent_id, true)) GROUP BY status ORDER BY status;
 
--- Delete: by default children stay (without a parent); with cascade they go too.
+-- Delete: by default children stay, revoked and without a parent (an
+-- administrator may reactivate them as tokens of their own); with cascade
+-- they go too.
 SELECT id AS middle_id FROM influx_tokens.token_info(:'middle') \gset
 SELECT count(*) AS reactivated FROM (SELECT influx_tokens.activate_token(id) FROM influx_tokens.token_list WHERE org = 'del_org') AS s;
 SELECT influx_tokens.delete_token(:middle_id);
-SELECT parent_id IS NULL AS orphaned, influx_tokens.token_check(:'grandchild', 'read', 'a') AS still_works
+SELECT parent_id IS NULL AS orphaned, status, influx_tokens.token_check(:'grandchild', 'read', 'a') AS still_works
 FROM influx_tokens.token_list WHERE org = 'del_org' AND description = 'grandchild';
+SELECT influx_tokens.activate_token(id) AS adopted FROM influx_tokens.token_list WHERE org = 'del_org' AND description = 'grandchild';
+SELECT influx_tokens.token_check(:'grandchild', 'read', 'a') AS works_once_adopted;
 SELECT influx_tokens.delete_token(:parent_id, cascade => true);
 SELECT count(*) FROM influx_tokens.token_list WHERE org = 'del_org' AND description IN ('parent', 'child', 'made by a service');
 SELECT influx_tokens.token_check(:'child', 'write', 'a') AS deleted_child;

@@ -144,6 +144,12 @@ influx_tokens__authorize(PG_FUNCTION_ARGS)
 	if (!raise)
 		PG_RETURN_BOOL(false);
 
+	/* An organization is asked for as itself: "read:orgs/<id>". */
+	if (request.type == RESOURCE_ORGS && influx_id != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("%s:orgs/%s is unauthorized", action_name(request.action),
+						text_to_cstring(influx_id))));
 	format_influx_id(lookup_org_influx_id(request.org_id), org_digits);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),

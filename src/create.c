@@ -462,7 +462,8 @@ spec_in_org(FunctionCallInfo fcinfo, int org_arg, int permissions_arg, int descr
 
 /*
  * raise_delegation_refusal raises the error create_token_as reports for a
- * refused delegation; permission is the refused grant's string, expires_at
+ * refused delegation: 28000 for a parent that may not create tokens at all,
+ * 42501 for an escalation, as the token forms of management (authorizer.c); permission is the refused grant's string, expires_at
  * and valid_until the child's and the parent's expiry, where the verdict
  * needs them.
  */
@@ -476,13 +477,13 @@ raise_delegation_refusal(DelegationVerdict verdict, text *permission,
 			return;
 		case DELEGATION_PARENT_UNUSABLE:
 			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 					 errmsg("parent token is not valid"),
 					 errdetail("It is unknown, revoked or expired.")));
 			break;
 		case DELEGATION_NO_AUTHORIZATIONS:
 			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 					 errmsg("parent token does not hold write:authorizations")));
 			break;
 		case DELEGATION_GRANT_NOT_HELD:

@@ -2225,13 +2225,50 @@ DECLARE
 BEGIN
     target_id := @extschema@._org_named_by(checked);
     PERFORM @extschema@._authorize(actor, 'read', 'orgs', target_id, NULL, checked);
-    SELECT * INTO found FROM @extschema@._org_rows(actor, target_id);
-    IF found.id IS NULL THEN
+    IF target_id IS NULL THEN
         RAISE EXCEPTION 'organization not found' USING ERRCODE = 'undefined_object';
     END IF;
+    SELECT * INTO found FROM @extschema@._org_rows(actor, target_id);
     RETURN found;
 END
 $$;
+
+COMMENT ON FUNCTION @extschema@.list_tokens_as(text) IS
+'Every token the acting token may read (read:authorizations), with InfluxDB''s authorization body; never a secret or digest (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.find_token_as(text, text) IS
+'The token of this InfluxDB ID, if the acting token may read it (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.revoke_token_as(text, text) IS
+'The acting token (write:authorizations) makes a token inactive; what it created stops working meanwhile (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.activate_token_as(text, text) IS
+'The acting token (write:authorizations) reactivates a token holding no more than itself (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.delete_token_as(text, text) IS
+'The acting token (write:authorizations) deletes a token and every token it created; returns how many (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.set_token_description_as(text, text, text) IS
+'The acting token (write:authorizations) sets a token''s description (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.set_token_expiry_as(text, text, timestamptz) IS
+'The acting token (write:authorizations) sets a token''s expiry, no later than its own or the token''s parent''s (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.add_token_labels_as(text, text, text[]) IS
+'The acting token (write:authorizations) adds labels to a token (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.remove_token_labels_as(text, text, text[]) IS
+'The acting token (write:authorizations) removes labels from a token (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.set_token_permissions_as(text, text, text[]) IS
+'The acting token (write:authorizations) replaces a token''s permissions with ones it holds itself (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.rotate_token_as(text, text, interval) IS
+'The acting token (write:authorizations) gives a token holding no more than itself a new secret; returns it (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.list_buckets_as(text) IS
+'Every bucket the acting token may read (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.find_bucket_as(text, text) IS
+'The bucket of this InfluxDB ID, if the acting token may read it (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.create_bucket_as(text, text, text) IS
+'The acting token (write on the organization''s buckets) creates a bucket in the organization of this InfluxDB ID; returns it (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.rename_bucket_as(text, text, text) IS
+'The acting token (write on the bucket) renames it; grants follow; returns it (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.drop_bucket_as(text, text) IS
+'The acting token (write on the bucket) drops it and every grant on it (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.list_orgs_as(text) IS
+'Every organization the acting token may read (read:orgs) (PUBLIC).';
+COMMENT ON FUNCTION @extschema@.find_org_as(text, text) IS
+'The organization of this InfluxDB ID, if the acting token may read it (PUBLIC).';
 
 ------------------------------------------------------------------------------
 -- Checks (src/sql_api.c).  Never NULL; see README for the rules.
