@@ -41,7 +41,7 @@ $node->safe_psql('postgres', q{
 	INSERT INTO handed_out SELECT 'token' || i, influx_tokens.create_token('acme', '{write:buckets/metrics,read:orgs}',
 	    'token number ' || i, ARRAY['n:' || i]) FROM generate_series(1, 20) AS i;
 	INSERT INTO handed_out VALUES ('parent', influx_tokens.create_token('acme',
-	    '{write:authorizations,write:buckets/metrics,read:orgs}', 'parent'));
+	    '{write:authorizations,read:authorizations,write:buckets,read:buckets,write:buckets/metrics,read:orgs}', 'parent'));
 	CREATE ROLE app LOGIN;
 	CREATE ROLE reader LOGIN IN ROLE pg_read_all_data;
 });
@@ -88,7 +88,39 @@ SELECT influx_tokens.set_token_expiry(:mt, NULL);
 SELECT count(*) FROM influx_tokens.create_token_as_with_id(:pt, ARRAY['write' || chr(58) || 'buckets/metrics']);
 SELECT influx_tokens.create_token_as(:pt, ARRAY['read' || chr(58) || 'orgs']) IS NOT NULL;
 } });
+# The token forms of management, the acting token as a bind parameter.
+sub influx_id_of
+{
+	my ($name) = @_;
+	return $node->safe_psql('postgres', "SELECT lpad(to_hex(i.id), 16, '0') FROM app_secrets AS s,"
+		  . " influx_tokens.token_info(s.token) AS i WHERE s.name = '$name'");
+}
+my $managed_iid = influx_id_of('token1');    # $managed: the names sort as the tokens do
+my $rotated_iid = influx_id_of('token10');
+my $org_iid = $node->safe_psql('postgres', "SELECT influx_id FROM influx_tokens.org_list WHERE name = 'acme'");
+$node->pgbench("--no-vacuum --client=1 --transactions=10 -M prepared -D pt=$parent -D mid=$managed_iid "
+	  . "-D rid=$rotated_iid -D oid=$org_iid", 0,
+	[qr{processed: 10/10}], [], 'management by token (the token forms), the tokens as bind parameters', {
+		'manage_as' => q{SELECT count(*) FROM influx_tokens.list_tokens_as(:pt);
+SELECT (influx_tokens.find_token_as(:pt, :mid)).id IS NOT NULL;
+SELECT influx_tokens.revoke_token_as(:pt, :mid);
+SELECT influx_tokens.activate_token_as(:pt, :mid);
+SELECT influx_tokens.set_token_description_as(:pt, :mid, 'described by token');
+SELECT influx_tokens.set_token_expiry_as(:pt, :mid, NULL);
+SELECT influx_tokens.set_token_permissions_as(:pt, :mid, ARRAY['write' || chr(58) || 'buckets/metrics', 'read' || chr(58) || 'orgs']);
+SELECT influx_tokens.rotate_token_as(:pt, :rid) IS NOT NULL;
+SELECT count(*) FROM influx_tokens.list_buckets_as(:pt);
+SELECT (influx_tokens.create_bucket_as(:pt, :oid, 'by token')).name;
+SELECT influx_tokens.drop_bucket_as(:pt, (SELECT b.influx_id FROM influx_tokens.list_buckets_as(:pt) AS b WHERE b.name = 'by token'));
+SELECT count(*) FROM influx_tokens.list_orgs_as(:pt);
+} });
 for my $sql (
+	q{SELECT influx_tokens.find_token_as(token, token) FROM app_secrets},
+	q{SELECT influx_tokens.revoke_token_as(token, token) FROM app_secrets},
+	q{SELECT influx_tokens.create_bucket_as(token, token, token) FROM app_secrets},
+	q{SELECT influx_tokens.rename_bucket_as(token, token, token) FROM app_secrets},
+	q{SELECT influx_tokens.find_org_as(token, token) FROM app_secrets},
+	q{SELECT influx_tokens.set_token_description_as('ixt_x', token, token) FROM app_secrets},
 	q{SELECT influx_tokens.token_check(token, token, 'metrics') FROM app_secrets},
 	q{SELECT influx_tokens.token_allows(token, token) FROM app_secrets},
 	q{SELECT influx_tokens.token_allows(token, 'write:buckets/' || token) FROM app_secrets},
@@ -179,9 +211,13 @@ is($node->safe_psql('defaults', q{
 is($node->safe_psql('defaults', q{
 	SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
 	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('eager', p.oid, 'EXECUTE')}),
-	'_permission_text,authenticate,create_token_as,create_token_as_with_id,current_token_allows,'
-	  . 'current_token_buckets,current_token_check,current_token_check,current_token_id,current_token_org,'
-	  . 'permission_matches,token_allows,token_check,token_check,token_info',
+	'_permission_text,activate_token_as,add_token_labels_as,authenticate,create_bucket_as,create_token_as,'
+	  . 'create_token_as_with_id,current_token_allows,current_token_buckets,current_token_check,'
+	  . 'current_token_check,current_token_id,current_token_org,delete_token_as,drop_bucket_as,'
+	  . 'find_bucket_as,find_org_as,find_token_as,list_buckets_as,list_orgs_as,list_tokens_as,'
+	  . 'permission_matches,remove_token_labels_as,rename_bucket_as,revoke_token_as,rotate_token_as,'
+	  . 'set_token_description_as,set_token_expiry_as,set_token_permissions_as,token_allows,token_check,'
+	  . 'token_check,token_info',
 	'default privileges give no function beyond what PUBLIC has');
 is($node->safe_psql('defaults', q{SELECT has_schema_privilege('eager', 'influx_tokens', 'CREATE')}), 'f',
 	'nor CREATE on the schema');

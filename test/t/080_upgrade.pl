@@ -86,17 +86,27 @@ is($node->safe_psql('old', q{
 	SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p
 	WHERE p.pronamespace = 'influx_tokens'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')}),
 	'influx_tokens._permission_text(text,text,boolean,text,text,text,text), '
-	  . 'influx_tokens.authenticate(text), '
+	  . 'influx_tokens.activate_token_as(text,text), influx_tokens.add_token_labels_as(text,text,text[]), '
+	  . 'influx_tokens.authenticate(text), influx_tokens.create_bucket_as(text,text,text), '
 	  . 'influx_tokens.create_token_as(text,text[],text,text[],timestamp with time zone), '
 	  . 'influx_tokens.create_token_as_with_id(text,text[],text,text[],timestamp with time zone), '
 	  . 'influx_tokens.current_token_allows(text), influx_tokens.current_token_buckets(text), '
 	  . 'influx_tokens.current_token_check(text,text), influx_tokens.current_token_check(text,text,text), '
 	  . 'influx_tokens.current_token_id(), influx_tokens.current_token_org(), '
+	  . 'influx_tokens.delete_token_as(text,text), influx_tokens.drop_bucket_as(text,text), '
+	  . 'influx_tokens.find_bucket_as(text,text), influx_tokens.find_org_as(text,text), '
+	  . 'influx_tokens.find_token_as(text,text), influx_tokens.list_buckets_as(text), '
+	  . 'influx_tokens.list_orgs_as(text), influx_tokens.list_tokens_as(text), '
 	  . 'influx_tokens.permission_matches(text,text), '
+	  . 'influx_tokens.remove_token_labels_as(text,text,text[]), influx_tokens.rename_bucket_as(text,text,text), '
+	  . 'influx_tokens.revoke_token_as(text,text), influx_tokens.rotate_token_as(text,text,interval), '
+	  . 'influx_tokens.set_token_description_as(text,text,text), '
+	  . 'influx_tokens.set_token_expiry_as(text,text,timestamp with time zone), '
+	  . 'influx_tokens.set_token_permissions_as(text,text,text[]), '
 	  . 'influx_tokens.token_allows(text,text), influx_tokens.token_check(text,text,text), '
 	  . 'influx_tokens.token_check(text,text,text,text), influx_tokens.token_info(text)',
 	'PUBLIC may execute exactly the checks, token_info, create_token_as (both forms), the current token\'s, '
-	  . 'permission_matches and the formatter token_list calls');
+	  . 'permission_matches, the formatter token_list calls and the token forms of management');
 
 # A grant an administrator made survives the update of the function it is on.
 $node->safe_psql('mid', q{

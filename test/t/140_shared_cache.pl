@@ -304,6 +304,91 @@ is($old_checker->query_safe($check_kept), 'f', 'a revoke under 1.1 is in force a
 is($node->safe_psql('old', $check_kept), 'f', 'also in a new backend');
 $old_checker->quit;
 
+# ---- Lineage: a change to a parent is in force for its descendants at
+# their next check, in this backend and in every other (the row trigger
+# names the descendants), while every unrelated token stays cached.
+$checker->reconnect_and_clear;
+$writer->reconnect_and_clear;
+$node->safe_psql('postgres', q{
+	SELECT influx_tokens.create_bucket('acme', 'lineage');
+	INSERT INTO handed_out VALUES ('lbystander', influx_tokens.create_token('acme', '{write:buckets/metrics}'));
+	INSERT INTO handed_out VALUES ('lparent', influx_tokens.create_token('acme',
+	    '{write:authorizations,write:buckets/metrics,write:buckets/lineage}'));
+	INSERT INTO handed_out SELECT 'lchild', influx_tokens.create_token_as(token,
+	    '{write:authorizations,write:buckets/metrics,write:buckets/lineage}') FROM handed_out WHERE name = 'lparent';
+	INSERT INTO handed_out SELECT 'lgrandchild', influx_tokens.create_token_as(token,
+	    '{write:buckets/metrics,write:buckets/lineage}') FROM handed_out WHERE name = 'lchild';
+});
+my ($lparent, $lchild) = (token_id('lparent'), token_id('lchild'));
+is(check('lgrandchild'), 't', 'a grandchild works (and is cached here)');
+is(check('lbystander'), 't', 'an unrelated token too');
+is(fresh_check('lgrandchild'), 't', 'and in a new backend (and is shared)');
+my ($lhits, $lmisses, $lflushes) = local_stats();
+$writer->query_safe("SELECT influx_tokens.revoke_token($lparent)");
+is(check('lgrandchild'), 'f', 'revoking the grandparent stops the grandchild at its next check');
+is(fresh_check('lgrandchild'), 'f', 'also in a new backend: the shared record was dropped');
+is(check('lbystander'), 't', 'the unrelated token still works');
+my ($lhits2, $lmisses2, $lflushes2) = local_stats();
+is($lhits2 - $lhits, 1, 'answered from the cache');
+is($lflushes2, $lflushes, 'and the cache was not cleared');
+$writer->query_safe("SELECT influx_tokens.activate_token($lparent)");
+is(check('lgrandchild'), 't', 'reactivating the grandparent brings the grandchild back');
+is(fresh_check('lgrandchild'), 't', 'also in a new backend');
+$writer->query_safe("SELECT influx_tokens.set_token_permissions($lchild, '{write:authorizations,write:buckets/metrics}')");
+is(check('lgrandchild', 'lineage'), 'f', 'narrowing the parent narrows the grandchild at its next check');
+is(check('lgrandchild', 'metrics'), 't', 'to what the parent still holds');
+is(fresh_check('lgrandchild', 'lineage'), 'f', 'also in a new backend');
+$writer->query_safe("SELECT influx_tokens.set_token_expiry($lparent, clock_timestamp() + interval '1 second')");
+is(check('lgrandchild'), 't', 'a grandparent about to expire');
+sleep(2);
+is(check('lgrandchild'), 'f', 'has taken its grandchild with it when it expired, without a change to read');
+is(fresh_check('lgrandchild'), 'f', 'also in a new backend');
+$writer->query_safe("SELECT influx_tokens.set_token_expiry($lparent, NULL)");
+is(check('lgrandchild'), 't', 'and an expiry removed again gives it back');
+$writer->query_safe("SELECT influx_tokens.delete_token($lchild)");
+is(check('lgrandchild'), 'f', 'deleting the parent stops the grandchild');
+is(fresh_check('lgrandchild'), 'f', 'also in a new backend');
+
+# A child whose creation commits while its parent is being revoked: the
+# commit locks the parent FOR SHARE, so it waits for the revoke and fails;
+# no window lets a backend cache the child with its parent active.
+$node->safe_psql('postgres', q{
+	INSERT INTO handed_out VALUES ('rparent', influx_tokens.create_token('acme',
+	    '{write:authorizations,write:buckets/metrics}'))});
+my $rparent = token_id('rparent');
+my $minter = $node->background_psql('postgres', on_error_stop => 0);
+$minter->query_safe(q{BEGIN;
+	INSERT INTO handed_out SELECT 'rchild', influx_tokens.create_token_as(token, '{write:buckets/metrics}')
+	FROM handed_out WHERE name = 'rparent'});
+$writer->query_safe("BEGIN; SELECT influx_tokens.revoke_token($rparent)");
+$minter->query_until(qr/committing/, "\\echo committing\nCOMMIT;\n");
+$node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query = 'COMMIT;'})
+  or die 'the creating commit did not wait for the revoke';
+$writer->query_safe('COMMIT');
+$minter->query('SELECT 1');
+like($minter->{stderr}, qr/no longer allowed by its parent/, 'the creation waits for the revoke and fails');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM handed_out WHERE name = 'rchild'}), '0',
+	'and nothing of it is kept');
+$minter->quit;
+
+# A parent with more descendants than one transaction names one by one:
+# revoking it drops every cached token, and is in force for all of them.
+$node->safe_psql('postgres', q{
+	INSERT INTO handed_out VALUES ('bigparent', influx_tokens.create_token('acme',
+	    '{write:authorizations,write:buckets/metrics}'));
+	CREATE TABLE big_family AS SELECT influx_tokens.create_token_as(h.token, '{write:buckets/metrics}') AS token
+	FROM handed_out AS h, generate_series(1, 600) WHERE h.name = 'bigparent'});
+is($checker->query_safe(q{
+	SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'metrics')) FROM big_family}),
+	'600', 'six hundred children work (and are cached)');
+my $big_flushes = shared_stat('flushes');
+$writer->query_safe('SELECT influx_tokens.revoke_token(' . token_id('bigparent') . ')');
+is($checker->query_safe(q{
+	SELECT count(*) FILTER (WHERE influx_tokens.token_check(token, 'write', 'metrics')) FROM big_family}),
+	'0', 'revoking their parent stops every one');
+cmp_ok(shared_stat('flushes'), '>', $big_flushes, 'by dropping everything');
+
 # ---- TRUNCATE, and a transaction changing more tokens than the ring lists.
 $node->safe_psql('postgres', q{
 	CREATE TABLE many AS
