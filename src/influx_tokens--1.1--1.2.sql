@@ -28,7 +28,14 @@
  *   transaction's current token, for row-level security (src/identity.c);
  * - logical replication: permissions has a primary key, and row-level
  *   triggers enabled for replicas invalidate caches on a subscriber;
- * - every C entry point follows one naming rule (influx_tokens_ + SQL name).
+ * - every C entry point follows one naming rule (influx_tokens_ + SQL name);
+ * - management by token: every management operation has one body taking
+ *   the acting token (NULL: an administrator) and a token form (*_as,
+ *   PUBLIC) deciding with InfluxDB's authorizer rules (src/authorizer.c);
+ * - delegation holds at every check: a child works only while its
+ *   ancestors do and holds only what its parent holds (src/lookup.c);
+ *   delete_token without cascade revokes the children it keeps, and
+ *   create_token_as reports a parent that may not create tokens as 28000.
  *
  * Functions whose result type changes are dropped and created again;
  * EXECUTE granted on them to roles other than PUBLIC is saved first and

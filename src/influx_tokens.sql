@@ -15,9 +15,10 @@
  *   PL/pgSQL assignment or RETURN (never a query that is planned), so no
  *   plan, log line or auto_explain output can hold it.  Tables are queried
  *   by id or by digest.
- * - PUBLIC may call the checks, token_info and create_token_as and nothing
- *   else, whatever default privileges the installing role has (see the end
- *   of the script).
+ * - PUBLIC may call the checks, token_info and the token forms of
+ *   management (create_token_as and the other *_as functions, whose
+ *   credential is a token) and nothing else, whatever default privileges
+ *   the installing role has (see the end of the script).
  * - token_check and token_allows are C functions that read the tables
  *   through their indexes, with no name lookup a caller could influence;
  *   they need neither SECURITY DEFINER nor a search_path setting, which
@@ -2457,8 +2458,8 @@ COMMENT ON FUNCTION @extschema@.current_token_org() IS
 'The name of the current token''s organization, NULL without one (PUBLIC; for policies).';
 
 ------------------------------------------------------------------------------
--- Privileges: PUBLIC may check tokens, read its own token's row and create
--- tokens as a token; nothing else.  Default privileges of the installing
+-- Privileges: PUBLIC may check tokens, read its own token's row and manage
+-- by token (the *_as functions); nothing else.  Default privileges of the installing
 -- role (ALTER DEFAULT PRIVILEGES) are taken back from every grantee first.
 ------------------------------------------------------------------------------
 
