@@ -723,15 +723,17 @@ COMMENT ON FUNCTION @extschema@.create_token_as(text, text[], text, text[], time
 -- token passed by mistake is never quoted back by a type error.
 ------------------------------------------------------------------------------
 
--- The token's row of token_list, or no row for an unknown token; it sees
--- what token_check sees (the latest committed state and the session's own
--- changes).  Callable by PUBLIC: the token is the credential.
+-- The token's row of token_list, with its organization's InfluxDB ID and
+-- InfluxDB's body of the authorization (no token in it), or no row for an
+-- unknown token; it sees what token_check sees (the latest committed state
+-- and the session's own changes).  Callable by PUBLIC: the token is the
+-- credential.
 CREATE OR REPLACE FUNCTION @extschema@.token_info(token text)
 RETURNS TABLE (id bigint, org text, description text, status text, labels text[],
                permissions text[], created_at timestamptz, expires_at timestamptz,
                parent_id bigint, last_used_at timestamptz, checks_allowed bigint,
                checks_denied bigint, updated_at timestamptz, influx_id text,
-               previous_secret_valid_until timestamptz)
+               previous_secret_valid_until timestamptz, org_influx_id text, body jsonb)
 AS 'MODULE_PATHNAME', 'influx_tokens_token_info'
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
@@ -921,7 +923,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.token_info(text) IS
-'The token''s row of token_list as a check sees it now, or no row (PUBLIC: the token is the credential).';
+'The token''s row of token_list as a check sees it now, with its organization''s InfluxDB ID and InfluxDB''s body, or no row (PUBLIC: the token is the credential).';
 
 COMMENT ON FUNCTION @extschema@.revoke_token(bigint, boolean) IS
 'Makes a token inactive (with cascade => true, also every token it created); returns how many changed (0 if it already was).';

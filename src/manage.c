@@ -736,7 +736,8 @@ influx_tokens__for_message(PG_FUNCTION_ARGS)
 }
 
 /*
- * token_info(token): the token's row of token_list, read the way checks
+ * token_info(token): the token's row of token_list, with its organization's
+ * InfluxDB ID and InfluxDB's body of it (no token in it), read the way checks
  * read (the latest committed state and the session's own changes, also
  * under REPEATABLE READ), or no row.  The query is by id: the token's text
  * is in no query.  SECURITY DEFINER in SQL: token_list is not PUBLIC's.
@@ -760,10 +761,13 @@ influx_tokens_token_info(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare("SELECT id, org, description, status, labels, permissions, created_at,"
-					   " expires_at, parent_id, last_used_at, checks_allowed, checks_denied,"
-					   " updated_at, influx_id, previous_secret_valid_until"
-					   " FROM influx_tokens.token_list WHERE id OPERATOR(pg_catalog.=) $1",
+	plan = SPI_prepare("SELECT l.id, l.org, l.description, l.status, l.labels, l.permissions,"
+					   " l.created_at, l.expires_at, l.parent_id, l.last_used_at, l.checks_allowed,"
+					   " l.checks_denied, l.updated_at, l.influx_id, l.previous_secret_valid_until,"
+					   " o.influx_id, influx_tokens._authorization_json(l.id, 'rest')"
+					   " FROM influx_tokens.token_list AS l"
+					   " JOIN influx_tokens.orgs AS o ON o.name OPERATOR(pg_catalog.=) l.org"
+					   " WHERE l.id OPERATOR(pg_catalog.=) $1",
 					   1, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));

@@ -75,14 +75,13 @@ before(async () => {
   // The front end's tables and their policies, as its README says.
   await admin.query(fs.readFileSync(path.join(frontendDir, 'schema.sql'), 'utf8'));
   await admin.query(`
-    -- The front end's own role: the checks and authenticate are PUBLIC; it reads
-    -- the lists, and reads and stores points as the policies allow.
+    -- The front end's own role: the checks, authenticate and the token forms
+    -- (list_tokens_as, create_bucket_as, ...) are PUBLIC, so it needs no grant
+    -- of the extension's; it reads and stores points as the policies allow.
     CREATE ROLE e2e_frontend LOGIN PASSWORD 'e2e-frontend-password';
     GRANT USAGE ON SCHEMA frontend TO e2e_frontend;
     GRANT SELECT, INSERT ON frontend.points TO e2e_frontend;
     GRANT frontend_sql_reader TO e2e_frontend;
-    GRANT SELECT ON influx_tokens.token_list, influx_tokens.bucket_list, influx_tokens.org_list TO e2e_frontend;
-    GRANT EXECUTE ON FUNCTION influx_tokens._token_usage(bigint) TO e2e_frontend;
   `);
   orgID = (await admin.query("SELECT influx_id AS id FROM influx_tokens.orgs WHERE name = 'acme'")).rows[0].id;
   tokens.writer = await create('{write:buckets/metrics}', { description: 'writer' });
@@ -257,7 +256,7 @@ test('authorizations: a service token mints a token, without escalation', async 
   await assert.rejects(
     new AuthorizationsAPI(new InfluxDB({ url, token: tokens.writer })).postAuthorizations({
       body: { orgID, permissions: [{ action: 'write', resource: { type: 'buckets', id: metricsId, orgID } }] } }),
-    (e) => e instanceof HttpError && e.statusCode === 403, 'a token without write:authorizations: forbidden');
+    (e) => e instanceof HttpError && e.statusCode === 401, 'a token without write:authorizations: unauthorized, as InfluxDB');
 
   const listed = await api.getAuthorizations({});
   const descriptions = listed.authorizations.map((a) => a.description);
@@ -305,4 +304,187 @@ test('SQL queries (InfluxDB 3 query_sql) see only what the token may read', asyn
     'the query role reads nothing but points');
   assert.equal((await querySql(tokens.revoked, 'metrics', 'SELECT 1')).status, 401, 'a revoked token: unauthorized');
   assert.equal((await querySql(null, 'metrics', 'SELECT 1')).status, 401, 'no token: unauthorized');
+});
+
+test('the front end\'s role holds no grant of the extension\'s', async () => {
+  const frontendRole = new pg.Client({ user: 'e2e_frontend', password: 'e2e-frontend-password' });
+  await frontendRole.connect();
+  try {
+    for (const relation of ['token_list', 'bucket_list', 'org_list', 'tokens', 'buckets', 'orgs']) {
+      await assert.rejects(frontendRole.query(`SELECT * FROM influx_tokens.${relation}`),
+        (e) => e.code === '42501', `influx_tokens.${relation} is not readable`);
+    }
+  } finally {
+    await frontendRole.end();
+  }
+});
+
+// The management API (AuthorizationsAPI, BucketsAPI), served only by the
+// extension's token forms.
+const authorizations = (token) => new AuthorizationsAPI(new InfluxDB({ url, token }));
+const buckets = (token) => new BucketsAPI(new InfluxDB({ url, token }));
+const refused = (promise, statusCode, message) =>
+  assert.rejects(promise, (e) => e instanceof HttpError && e.statusCode === statusCode, message);
+const bucketId = async (name) =>
+  (await admin.query("SELECT influx_id FROM influx_tokens.bucket_list WHERE org = 'acme' AND name = $1", [name])).rows[0].influx_id;
+const tokenId = async (token) =>
+  (await admin.query("SELECT lpad(to_hex(id), 16, '0') AS id FROM influx_tokens.token_info($1)", [token])).rows[0].id;
+const bucketWriter = (bucketID, description) => ({
+  orgID, description, permissions: [{ action: 'write', resource: { type: 'buckets', id: bucketID, orgID } }],
+});
+
+test('management API: a service token runs a bucket and its writer from creation to deletion', async () => {
+  const auths = authorizations(tokens.service);
+  const bucketsApi = buckets(tokens.service);
+  const bucket = await bucketsApi.postBuckets({ body: { orgID, name: 'devices', retentionRules: [] } });
+  assert.equal(bucket.name, 'devices');
+  assert.equal(bucket.orgID, orgID);
+  assert.match(bucket.id, /^[0-9a-f]{16}$/);
+  assert.equal(bucket.id, await bucketId('devices'), 'the extension\'s bucket, by its InfluxDB ID');
+  assert.deepEqual((await bucketsApi.getBuckets({ orgID })).buckets.map((b) => b.name).sort(),
+    ['devices', 'logs', 'metrics', 'secret']);
+  assert.equal((await bucketsApi.getBucketsID({ bucketID: bucket.id })).name, 'devices');
+  await refused(bucketsApi.postBuckets({ body: { orgID, name: 'devices' } }), 422, 'a name taken: conflict');
+  assert.equal(await writeTo(tokens.service, orgID, bucket.id), 204, 'the bucket\'s write link: org and bucket by ID');
+
+  const writer = await auths.postAuthorizations({ body: bucketWriter(bucket.id, 'devices writer') });
+  assert.match(writer.token, /^ixt_/);
+  assert.equal(writer.status, 'active');
+  assert.deepEqual(writer.permissions, [{ action: 'write', resource: { type: 'buckets', id: bucket.id, name: 'devices', orgID, org: 'acme' } }]);
+  const listed = await auths.getAuthorizations({ orgID });
+  assert.ok(listed.authorizations.some((a) => a.id === writer.id && a.description === 'devices writer'));
+  assert.deepEqual((await auths.getAuthorizations({ org: 'acme' })).authorizations.map((a) => a.id),
+    listed.authorizations.map((a) => a.id), 'by organization name or ID');
+  assert.ok(listed.authorizations.every((a) => a.token === undefined), 'no token is ever listed');
+  assert.equal((await auths.getAuthorizationsID({ authID: writer.id })).links.self, `/api/v2/authorizations/${writer.id}`);
+  assert.equal(await writeTo(writer.token, 'acme', 'devices'), 204, 'the writer writes its bucket');
+  assert.equal(await writeTo(writer.token, 'acme', 'metrics'), 404, 'and no other');
+
+  const disabled = await auths.patchAuthorizationsID({ authID: writer.id, body: { status: 'inactive' } });
+  assert.equal(disabled.status, 'inactive');
+  assert.equal(await writeTo(writer.token, 'acme', 'devices'), 401, 'disabled: refused at once');
+  const enabled = await auths.patchAuthorizationsID({ authID: writer.id, body: { status: 'active', description: 'devices writer 2' } });
+  assert.equal(enabled.status, 'active');
+  assert.equal(enabled.description, 'devices writer 2');
+  assert.equal(await writeTo(writer.token, 'acme', 'devices'), 204, 'enabled again');
+  await refused(auths.patchAuthorizationsID({ authID: writer.id, body: { status: 'paused' } }), 400, 'not a status');
+  await auths.deleteAuthorizationsID({ authID: writer.id });
+  assert.equal(await writeTo(writer.token, 'acme', 'devices'), 401, 'deleted: refused');
+  await refused(auths.getAuthorizationsID({ authID: writer.id }), 404, 'and gone');
+
+  const inactive = await auths.postAuthorizations({ body: { ...bucketWriter(bucket.id, 'spare'), status: 'inactive' } });
+  assert.equal(inactive.status, 'inactive');
+  assert.equal(await writeTo(inactive.token, 'acme', 'devices'), 401, 'created inactive');
+  await auths.deleteAuthorizationsID({ authID: inactive.id });
+
+  const renamed = await bucketsApi.patchBucketsID({ bucketID: bucket.id, body: { name: 'devices-2' } });
+  assert.equal(renamed.id, bucket.id);
+  assert.equal(renamed.name, 'devices-2');
+  await refused(bucketsApi.patchBucketsID({ bucketID: bucket.id, body: { name: 'metrics' } }), 422, 'a name taken');
+  await bucketsApi.deleteBucketsID({ bucketID: bucket.id });
+  await refused(bucketsApi.getBucketsID({ bucketID: bucket.id }), 404, 'the bucket is gone');
+  assert.equal((await admin.query("SELECT count(*)::int AS n FROM influx_tokens.bucket_list WHERE name LIKE 'devices%'")).rows[0].n, 0);
+});
+
+test('management API: a token without the permission gets InfluxDB\'s error', async () => {
+  const metricsId = await bucketId('metrics');
+  assert.deepEqual((await authorizations(tokens.writer).getAuthorizations({})).authorizations, [],
+    'without read:authorizations the list is empty, as InfluxDB filters it');
+  await refused(buckets(tokens.writer).postBuckets({ body: { orgID, name: 'nope' } }), 401, 'no write:buckets');
+  const res = await fetch(`${url}/api/v2/buckets`, {
+    method: 'POST', headers: { Authorization: `Token ${tokens.writer}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ orgID, name: 'nope' }),
+  });
+  assert.deepEqual(await res.json(), { code: 'unauthorized', message: `write:orgs/${orgID}/buckets is unauthorized` },
+    'InfluxDB\'s body, naming the permission');
+  assert.equal((await buckets(tokens.reader).getBucketsID({ bucketID: metricsId })).name, 'metrics');
+  await refused(buckets(tokens.reader).deleteBucketsID({ bucketID: metricsId }), 401, 'read but not write');
+  await refused(buckets(tokens.reader).patchBucketsID({ bucketID: metricsId, body: { name: 'x' } }), 401, 'nor rename');
+  await refused(buckets(tokens.writer).getBucketsID({ bucketID: metricsId }), 401, 'write but not read');
+  await refused(buckets(tokens.reader).getBucketsID({ bucketID: await bucketId('secret') }), 404, 'a bucket it cannot see');
+  await refused(buckets(tokens.service).getBucketsID({ bucketID: 'ffffffffffffffff' }), 404, 'unknown bucket');
+  await refused(authorizations(tokens.service).getAuthorizationsID({ authID: 'ffffffffffffffff' }), 404, 'unknown authorization');
+  await refused(authorizations(tokens.service).deleteAuthorizationsID({ authID: 'ffffffffffffffff' }), 404);
+  await refused(authorizations(tokens.service).getAuthorizationsID({ authID: 'not-an-id' }), 400, 'not an ID');
+  await refused(authorizations(tokens.reader).getAuthorizationsID({ authID: await tokenId(tokens.writer) }), 404,
+    'an authorization it may not read does not exist for it');
+  await refused(buckets(tokens.service).getBuckets({ org: 'no-such-org' }), 404, 'unknown organization name');
+  await refused(authorizations(tokens.service).getAuthorizations({ org: 'no-such-org' }), 404, 'unknown organization name');
+  await refused(buckets(tokens.service).getBuckets({ limit: 101 }), 400, 'limit out of range');
+  assert.deepEqual((await buckets(tokens.readAll).getBuckets({ limit: 1, offset: 1 })).buckets.map((b) => b.name), ['metrics']);
+  for (const token of [tokens.revoked, tokens.expired, 'ixt_garbage']) {
+    await refused(authorizations(token).getAuthorizations({}), 401, 'an unusable token');
+    await refused(buckets(token).getBuckets({}), 401, 'an unusable token');
+    await refused(buckets(token).postBuckets({ body: { orgID, name: 'nope' } }), 401, 'an unusable token');
+  }
+});
+
+test('management API: no endpoint lets a token escalate', async () => {
+  const metricsId = await bucketId('metrics');
+  const logsId = await bucketId('logs');
+  const delegate = await create('{write:authorizations,read:authorizations,write:buckets/metrics}', { description: 'delegate' });
+  const auths = authorizations(delegate);
+  await refused(auths.postAuthorizations({ body: bucketWriter(logsId, 'more than mine') }), 403, 'a bucket it cannot write');
+  const influxAcme = '1a2b3c4d5e6f7081';
+  await refused(auths.postAuthorizations({
+    body: { orgID: influxAcme, permissions: [{ action: 'write', resource: { type: 'buckets', orgID: influxAcme } }] } }),
+  401, 'in another organization it holds no write:authorizations');
+  await refused(auths.postAuthorizations({ body: { ...bucketWriter(metricsId), orgID: influxAcme } }), 403,
+    'a permission of another organization than the authorization\'s');
+  const child = await auths.postAuthorizations({ body: bucketWriter(metricsId, 'as mine') });
+  assert.equal(await writeStatus(child.token, 'metrics'), 204, 'what it holds it may hand on');
+
+  const wide = await create('{write:buckets/metrics,write:buckets/logs}', { description: 'wide' });
+  await admin.query('SELECT influx_tokens.revoke_token($1)', [wide]);
+  const wideId = await tokenId(wide);
+  await refused(auths.patchAuthorizationsID({ authID: wideId, body: { status: 'active' } }), 403,
+    'reactivating a token that holds more: forbidden');
+  await refused(auths.patchAuthorizationsID({ authID: wideId, body: { status: 'active', description: 'mine now' } }), 403);
+  const { rows: [after] } = await admin.query('SELECT status, description FROM influx_tokens.token_info($1)', [wide]);
+  assert.deepEqual(after, { status: 'inactive', description: 'wide' }, 'it stays inactive, and nothing else changed');
+  assert.equal(await writeStatus(wide, 'logs'), 401);
+
+  const { rows: [foreign] } = await admin.query(
+    "SELECT coalesce(influx_id, lpad(to_hex(id), 16, '0')) AS id FROM influx_tokens.token_list WHERE org = 'influx-acme' LIMIT 1");
+  assert.ok(foreign, 'a token of another organization (the migrated fixtures)');
+  await refused(auths.getAuthorizationsID({ authID: foreign.id }), 404, 'another organization\'s token does not exist for it');
+  await refused(auths.patchAuthorizationsID({ authID: foreign.id, body: { status: 'inactive' } }), 404);
+  await refused(auths.deleteAuthorizationsID({ authID: foreign.id }), 404);
+  assert.ok((await auths.getAuthorizations({})).authorizations.every((a) => a.orgID === orgID), 'it lists its own organization\'s only');
+
+  await refused(buckets(delegate).postBuckets({ body: { orgID, name: 'mine' } }), 401, 'no write:buckets in the organization');
+  await refused(buckets(delegate).patchBucketsID({ bucketID: logsId, body: { name: 'mine' } }), 404, 'a bucket it cannot see');
+  await refused(buckets(delegate).deleteBucketsID({ bucketID: logsId }), 404, 'a bucket it cannot see');
+  assert.equal((await admin.query("SELECT count(*)::int AS n FROM influx_tokens.bucket_list WHERE org = 'acme' AND name = 'logs'")).rows[0].n, 1);
+  await admin.query('SELECT influx_tokens.delete_token($1, true)', [delegate]);
+  await admin.query('SELECT influx_tokens.delete_token($1)', [wide]);
+});
+
+test('management API: a child works only while its parent does', async () => {
+  const parent = await create('{write:authorizations,read:authorizations,write:buckets,read:buckets}', { description: 'parent' });
+  const child = await authorizations(parent).postAuthorizations({ body: bucketWriter(await bucketId('metrics'), 'child') });
+  assert.equal(await writeStatus(child.token, 'metrics'), 204);
+  await admin.query('SELECT influx_tokens.revoke_token($1)', [parent]);
+  assert.equal(await writeStatus(child.token, 'metrics'), 401, 'its parent revoked: refused at once');
+  await refused(authorizations(parent).getAuthorizationsID({ authID: child.id }), 401, 'nor may the parent act');
+  await admin.query('SELECT influx_tokens.activate_token($1)', [parent]);
+  assert.equal(await writeStatus(child.token, 'metrics'), 204, 'its parent active again: it works again');
+  await admin.query('SELECT influx_tokens.delete_token($1, true)', [parent]);
+  assert.equal(await writeStatus(child.token, 'metrics'), 401, 'deleted with its parent');
+});
+
+test('management API: a token that may create authorizations but read none is shown what it created', async () => {
+  const minter = await create('{write:authorizations,write:buckets/metrics}', { description: 'minter' });
+  const metrics = await bucketId('metrics');
+  const created = await authorizations(minter).postAuthorizations({ body: bucketWriter(metrics, 'minted') });
+  assert.equal(created.orgID, orgID);
+  assert.equal(created.org, 'acme');
+  assert.equal(created.description, 'minted');
+  assert.deepEqual(created.permissions, [{ action: 'write', resource: { type: 'buckets', id: metrics, name: 'metrics', orgID, org: 'acme' } }]);
+  assert.equal(await writeStatus(created.token, 'metrics'), 204);
+  assert.deepEqual((await authorizations(minter).getAuthorizations({})).authorizations, [], 'it lists none');
+  await refused(authorizations(minter).getAuthorizationsID({ authID: created.id }), 401, 'nor reads the one it made');
+  await authorizations(minter).deleteAuthorizationsID({ authID: created.id });
+  assert.equal(await writeStatus(created.token, 'metrics'), 401, 'but may delete it');
+  await admin.query('SELECT influx_tokens.delete_token($1)', [minter]);
 });
