@@ -74,8 +74,21 @@ SELECT description, labels FROM influx_tokens.find_token_as(:'service', :'writer
 SELECT influx_tokens.set_token_expiry_as(:'service', :'writer_iid', now() + interval '1 hour') > 0 AS expiry_set;
 SELECT influx_tokens.set_token_permissions_as(:'service', :'writer_iid', '{write:buckets/a,write:buckets/b}') > 0 AS widened_within_service;
 SELECT influx_tokens.token_check(:'writer', 'write', 'b') AS writer_writes_b, influx_tokens.token_check(:'writer', 'read', 'a') AS writer_no_longer_reads_a;
-SELECT influx_tokens.rotate_token_as(:'service', :'writer_iid') AS writer \gset
-SELECT influx_tokens.token_check(:'writer', 'write', 'a') AS rotated_secret_works;
+-- Rotating hands the acting token the new secret: only its own, or one of
+-- a token it created (which stays bounded by it).
+SELECT pg_temp.err(format('SELECT influx_tokens.rotate_token_as(%L, %L)', :'service', :'writer_iid')) AS rotate_unrelated;
+SELECT influx_tokens.create_token_as(:'service', '{write:authorizations,write:buckets/a}', 'made by service') AS made \gset
+SELECT pg_temp.iid(:'made') AS made_iid \gset
+SELECT influx_tokens.rotate_token_as(:'service', :'made_iid') AS made \gset
+SELECT influx_tokens.token_check(:'made', 'write', 'a') AS rotated_secret_works;
+-- A token changes neither itself nor a token it descends from: its bound
+-- would move with the change, and its holder would hold the row lock an
+-- administrator's revoke of it needs.
+SELECT pg_temp.err(format('SELECT influx_tokens.rotate_token_as(%L, %L)', :'made', :'made_iid')) AS rotate_itself;
+SELECT pg_temp.err(format('SELECT influx_tokens.revoke_token_as(%L, %L)', :'made', :'made_iid')) AS revoke_itself;
+SELECT pg_temp.err(format('SELECT influx_tokens.rotate_token_as(%L, %L)', :'made', :'service_iid')) AS rotate_its_parent;
+SELECT pg_temp.err(format('SELECT influx_tokens.set_token_description_as(%L, %L, %L)', :'made', :'service_iid', 'mine')) AS describe_its_parent;
+SELECT influx_tokens.token_check(:'made', 'write', 'a') AS made_untouched;
 -- A grant on one authorization by ID reaches that one only.
 RESET ROLE;
 SELECT influx_tokens.create_token('mbt_org', ARRAY['write:authorizations/' || :'writer_iid'], 'one-token manager') AS one_manager \gset
@@ -95,6 +108,26 @@ SELECT pg_temp.err(format('SELECT influx_tokens.activate_token_as(%L, %L)', :'de
 SELECT pg_temp.err(format('SELECT influx_tokens.rotate_token_as(%L, %L)', :'delegate', :'wide_iid')) AS rotate_wider;
 SELECT pg_temp.err(format('SELECT influx_tokens.set_token_permissions_as(%L, %L, %L)', :'delegate', :'writer_iid', '{write:buckets}')) AS widen;
 SELECT pg_temp.err(format('SELECT influx_tokens.set_token_expiry_as(%L, %L, %L)', :'delegate', :'writer_iid', now() + interval '1 hour')) AS writer_holds_b;
+-- A descendant granted more than its parent holds now (the parent was
+-- narrowed since) is neither rotated nor reactivated by the parent.
+RESET ROLE;
+SELECT influx_tokens.create_token('mbt_org', '{write:authorizations,read:authorizations,write:buckets/a,write:buckets/b}', 'narrowed later') AS nparent \gset
+SELECT influx_tokens.create_token_as(:'nparent', '{write:buckets/b}', 'child on b') AS nchild \gset
+SELECT influx_tokens.set_token_permissions(:'nparent', '{write:authorizations,read:authorizations,write:buckets/a}') > 0 AS parent_narrowed;
+SELECT influx_tokens.revoke_token(:'nchild');
+SELECT pg_temp.iid(:'nchild') AS nchild_iid \gset
+SET ROLE regress_mbt_public;
+SELECT pg_temp.err(format('SELECT influx_tokens.rotate_token_as(%L, %L)', :'nparent', :'nchild_iid')) AS rotate_wider_child;
+SELECT pg_temp.err(format('SELECT influx_tokens.activate_token_as(%L, %L)', :'nparent', :'nchild_iid')) AS reactivate_wider_child;
+-- Nor may a token move its own bound: its own permissions or expiry, or
+-- those of a token it descends from.
+SELECT pg_temp.iid(:'delegate') AS delegate_iid \gset
+SELECT pg_temp.err(format('SELECT influx_tokens.set_token_permissions_as(%L, %L, %L)', :'delegate', :'delegate_iid', '{read:**,write:**}')) AS widen_itself;
+SELECT pg_temp.err(format('SELECT influx_tokens.set_token_expiry_as(%L, %L, NULL)', :'delegate', :'delegate_iid')) AS unexpire_itself;
+SELECT influx_tokens.create_token_as(:'delegate', '{write:authorizations,read:authorizations,write:buckets/a}', 'delegate child') AS dchild \gset
+SELECT pg_temp.err(format('SELECT influx_tokens.set_token_permissions_as(%L, %L, %L)', :'dchild', :'delegate_iid', '{write:authorizations,read:authorizations,write:buckets/a}')) AS rewiden_parent;
+SELECT pg_temp.err(format('SELECT influx_tokens.set_token_expiry_as(%L, %L, NULL)', :'dchild', :'delegate_iid')) AS unexpire_parent;
+SELECT permissions, expires_at IS NOT NULL AS still_expires FROM influx_tokens.find_token_as(:'service', :'delegate_iid');
 -- Within what it holds, the delegate may: narrow the writer to bucket a...
 SELECT influx_tokens.set_token_permissions_as(:'delegate', :'writer_iid', '{write:buckets/a}') > 0 AS narrowed_by_delegate;
 -- ...but not let it outlive the delegate.

@@ -25,7 +25,15 @@
  * (_authorize_state): reactivating, rotating, or setting the permissions
  * or the expiry of a token by token requires that the acting token could
  * have created it as it then stands (delegation.c's rule).  Revoking,
- * deleting, describing and labelling take nothing but write.
+ * deleting, describing and labelling take nothing but write.  A token
+ * never changes itself or a token it descends from, and rotates only its
+ * descendants (_authorize_token, _rotate_token, in SQL): so the acting
+ * token's own record, which only it and its ancestors shape, cannot move
+ * with the change it is judged against, a rotation never hands it a
+ * secret its lineage does not bound, and its holder never holds the row
+ * lock of its own token (a revoke of it never waits).  Every change is
+ * judged once more at commit, under a lock of the acting token and its
+ * ancestors (commit_check.c), as create_token_as is.
  *
  * SQLSTATEs, which the example front end maps to InfluxDB's answers:
  * 28000 (invalid_authorization_specification) for a token that may not do
@@ -140,7 +148,12 @@ influx_tokens__authorize(PG_FUNCTION_ARGS)
 		request.id = (int64) id;
 	}
 	if (grants_allow(actor->grants, actor->ngrants, actor->org_id, &request))
+	{
+		/* A change: its commit asks again whether the acting token is usable. */
+		if (raise && request.action == PERMISSION_WRITE)
+			commit_check_note_act(actor->id, 0);
 		PG_RETURN_BOOL(true);
+	}
 	if (!raise)
 		PG_RETURN_BOOL(false);
 
@@ -181,6 +194,8 @@ influx_tokens__authorize_state(PG_FUNCTION_ARGS)
 	{
 		case DELEGATION_ALLOWED:
 		case DELEGATION_NO_AUTHORIZATIONS:
+			/* Its commit decides again, on the acting token as it is then. */
+			commit_check_note_act(PG_GETARG_INT64(0), target->id);
 			break;
 		case DELEGATION_PARENT_UNUSABLE:
 			raise_not_valid();

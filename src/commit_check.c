@@ -27,7 +27,12 @@
  *		SHARE: a concurrent revoke, delete, rotation, expiry or permission
  *		change of any of them waits for that moment, or this commit waits
  *		for it and fails.  A cascading revoke or delete that comes after the
- *		commit sees the child.
+ *		commit sees the child;
+ *	  - a change made by token (the token forms of management, authorizer.c)
+ *		is still made by a usable token, which could still have left the
+ *		token it changed as it stands, with the acting token and its
+ *		ancestors locked FOR SHARE (as a parent's): a revoke, narrowing or
+ *		expiry of the acting token that commits first fails the change.
  * Locks are taken in one order, organizations, then buckets, then tokens by
  * ascending id (a parent is older than its children), which is the order
  * drop_org, drop_bucket and the revoking functions take them in, so that
@@ -74,6 +79,18 @@ typedef struct DelegatedChild
 	bool		rolled_back;
 } DelegatedChild;
 
+/*
+ * A change made by token: the acting token and, where the change could
+ * leave a token with more (authorizer.c), that token (0: none).
+ */
+typedef struct TokenAct
+{
+	int64		actor_id;
+	int64		target_id;
+	SubTransactionId subxact;
+	bool		rolled_back;
+} TokenAct;
+
 /* What this transaction wrote, in TopTransactionContext; forgotten at its end. */
 typedef struct PendingChecks
 {
@@ -83,11 +100,14 @@ typedef struct PendingChecks
 	DelegatedChild *children;
 	int			nchildren;
 	int			children_capacity;
+	TokenAct   *acts;
+	int			nacts;
+	int			acts_capacity;
 	Oid			check_as;		/* the extension's owner, who may read and lock */
 	bool		rows_changed;	/* tokens or permissions updated or deleted */
 } PendingChecks;
 
-static PendingChecks pending = {NULL, 0, 0, NULL, 0, 0, InvalidOid, false};
+static PendingChecks pending = {NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, InvalidOid, false};
 
 /*
  * grow makes room for one more element of size in an array of the pending
@@ -136,6 +156,31 @@ commit_check_note_token(int64 token_id, const TokenRecord *as_made, const uint8 
 		child->subxact = GetCurrentSubTransactionId();
 		child->rolled_back = false;
 	}
+}
+
+/*
+ * commit_check_note_act has the commit of this transaction check a change
+ * made by token again: the acting token still usable and, for target_id
+ * (0: none), still able to have made that token as it then stands.  Called
+ * by the SECURITY DEFINER token forms, as commit_check_note_token is.  One
+ * act per acting token and target is enough.
+ */
+void
+commit_check_note_act(int64 actor_id, int64 target_id)
+{
+	TokenAct   *act;
+
+	for (int i = 0; i < pending.nacts; i++)
+		if (pending.acts[i].actor_id == actor_id && pending.acts[i].target_id == target_id &&
+			!pending.acts[i].rolled_back && pending.acts[i].subxact == GetCurrentSubTransactionId())
+			return;
+	pending.check_as = GetUserId();
+	pending.acts = grow(pending.acts, pending.nacts, &pending.acts_capacity, sizeof(TokenAct));
+	act = &pending.acts[pending.nacts++];
+	act->actor_id = actor_id;
+	act->target_id = target_id;
+	act->subxact = GetCurrentSubTransactionId();
+	act->rolled_back = false;
 }
 
 /*
@@ -337,34 +382,75 @@ parents_now(void)
 }
 
 /*
- * verify_children judges every pending child by its parent, then locks the
- * parents and their ancestors and judges again the children of any parent
- * that changed in between.
+ * judge_act raises the error if a change made by token is no longer one its
+ * acting token (as found now, under the lock) may make.
  */
 static void
-verify_children(void)
+judge_act(const TokenAct *act)
 {
-	TokenRecord **parents = parents_now();
+	TokenRecord *actor;
+	TokenRecord *target;
+
+	if (act->rolled_back)
+		return;
+	actor = lookup_token_by_id(act->actor_id, true);
+	if (actor == NULL || !token_is_usable(actor))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("token " INT64_FORMAT " that made a change in this transaction is no longer valid",
+						act->actor_id),
+				 errhint("It was revoked, deleted or expired while the transaction was open; the transaction is rolled back.")));
+	if (act->target_id == 0)
+		return;
+	target = lookup_token_by_id(act->target_id, false);
+	if (target != NULL && delegation_state_verdict(actor, target) != DELEGATION_ALLOWED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("token " INT64_FORMAT " would hold more than token " INT64_FORMAT " that changed it",
+						act->target_id, act->actor_id),
+				 errhint("The acting token changed while this transaction was open; the transaction is rolled back.")));
+}
+
+/*
+ * verify_delegations judges every pending child by its parent, then locks
+ * the parents, the acting tokens of changes made by token and all their
+ * ancestors (in one statement, so in one id order), judges again the
+ * children of any parent that changed in between, and judges the changes.
+ */
+static void
+verify_delegations(void)
+{
+	TokenRecord **parents = pending.nchildren > 0 ? parents_now() : NULL;
 	TokenRecord **locked_parents;
-	int64	   *parent_ids = palloc(pending.nchildren * sizeof(int64));
-	int			nparent_ids = 0;
+	int64	   *ids = palloc((pending.nchildren + pending.nacts + 1) * sizeof(int64));
+	int			nids = 0;
 	int			i;
 
 	for (i = 0; i < pending.nchildren; i++)
 	{
 		judge_child(&pending.children[i], parents[i]);
 		if (parents[i] != NULL && (i == 0 || parents[i] != parents[i - 1]))
-			parent_ids[nparent_ids++] = parents[i]->id;
+			ids[nids++] = parents[i]->id;
 	}
+	for (i = 0; i < pending.nacts; i++)
+		if (!pending.acts[i].rolled_back)
+			ids[nids++] = pending.acts[i].actor_id;
+	if (nids == 0)
+		return;
 
-	lock_ancestors(ids_array(parent_ids, nparent_ids));
+	lock_ancestors(ids_array(ids, nids));
 
-	locked_parents = parents_now();
-	for (i = 0; i < pending.nchildren; i++)
+	if (pending.nchildren > 0)
 	{
-		if (!same_record(parents[i], locked_parents[i]))
-			judge_child(&pending.children[i], locked_parents[i]);
+		locked_parents = parents_now();
+		for (i = 0; i < pending.nchildren; i++)
+		{
+			if (!same_record(parents[i], locked_parents[i]))
+				judge_child(&pending.children[i], locked_parents[i]);
+		}
 	}
+	for (i = 0; i < pending.nacts; i++)
+		judge_act(&pending.acts[i]);
 }
 
 /*
@@ -389,7 +475,7 @@ verify_pending(void)
 	Oid			saved_user;
 	int			saved_context;
 
-	if (pending.ntokens == 0 || !extension_present())
+	if ((pending.ntokens == 0 && pending.nacts == 0) || !extension_present())
 		return;
 
 	GetUserIdAndSecContext(&saved_user, &saved_context);
@@ -399,9 +485,9 @@ verify_pending(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	lock_references(ids_array(pending.token_ids, pending.ntokens));
-	if (pending.nchildren > 0)
-		verify_children();
+	if (pending.ntokens > 0)
+		lock_references(ids_array(pending.token_ids, pending.ntokens));
+	verify_delegations();
 	SPI_finish();
 	PopActiveSnapshot();
 	SetUserIdAndSecContext(saved_user, saved_context);
@@ -418,6 +504,8 @@ forget_pending(void)
 	pending.ntokens = pending.tokens_capacity = 0;
 	pending.children = NULL;
 	pending.nchildren = pending.children_capacity = 0;
+	pending.acts = NULL;
+	pending.nacts = pending.acts_capacity = 0;
 }
 
 /*
@@ -438,6 +526,11 @@ transaction_event(XactEvent event, void *arg)
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot prepare a transaction that created tokens with create_token_as"),
 						 errdetail("Its parent tokens would stay locked until COMMIT PREPARED.")));
+			if (pending.nacts > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot prepare a transaction that changed tokens or buckets by token"),
+						 errdetail("The acting tokens would stay locked until COMMIT PREPARED.")));
 			verify_pending();
 			break;
 		case XACT_EVENT_COMMIT:
@@ -453,8 +546,8 @@ transaction_event(XactEvent event, void *arg)
 }
 
 /*
- * subtransaction_event drops the children of a subtransaction rolled back,
- * and hands those of one committed to its parent.
+ * subtransaction_event drops the children and acts of a subtransaction
+ * rolled back, and hands those of one committed to its parent.
  */
 static void
 subtransaction_event(SubXactEvent event, SubTransactionId subxact,
@@ -474,6 +567,17 @@ subtransaction_event(SubXactEvent event, SubTransactionId subxact,
 			child->rolled_back = true;
 		else
 			child->subxact = parent_subxact;
+	}
+	for (i = 0; i < pending.nacts; i++)
+	{
+		TokenAct   *act = &pending.acts[i];
+
+		if (act->subxact != subxact)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			act->rolled_back = true;
+		else
+			act->subxact = parent_subxact;
 	}
 }
 

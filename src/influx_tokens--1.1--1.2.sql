@@ -938,7 +938,7 @@ COMMENT ON FUNCTION @extschema@.activate_token(text) IS
 'activate_token, naming the token by its text (or its id in digits).';
 
 COMMENT ON FUNCTION @extschema@.delete_token(bigint, boolean) IS
-'Deletes a token (with cascade => true, also every token it created; else they stay, without parent_id); returns how many.';
+'Deletes a token (with cascade => true, also every token it created; else they stay, revoked and without parent_id); returns how many.';
 
 COMMENT ON FUNCTION @extschema@.delete_token(text, boolean) IS
 'delete_token, naming the token by its text (or its id in digits).';
@@ -1485,7 +1485,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN COALESCE(influx_id, pg_catalog.lpad(pg_catalog.to_hex(id), 16, '0'));
 
--- 28000 unless the acting token may do action on the token; returns id.
+/*
+ * 28000 unless the acting token may do action on the token; returns id.
+ * A token never changes itself or a token it descends from (42501): its
+ * own bound would move with the change it is judged against, and the
+ * change would hold the row lock of a token an administrator may need to
+ * revoke at once (a revoke of the acting token never waits for it).
+ */
 CREATE FUNCTION @extschema@._authorize_token(actor bigint, action text, id bigint)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -1494,6 +1500,10 @@ AS $$
 DECLARE
     target record;
 BEGIN
+    IF actor IS NOT NULL AND action = 'write' AND id = ANY (@extschema@._lineage(actor)) THEN
+        RAISE EXCEPTION 'a token may not change itself or a token it descends from'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF actor IS NOT NULL THEN
         SELECT t.org_id, @extschema@._token_influx_id(t.influx_id, t.id) AS influx_id INTO target
         FROM @extschema@.tokens AS t WHERE t.id = _authorize_token.id;
@@ -1521,6 +1531,21 @@ BEGIN
 END
 $$;
 
+-- A token and its ancestors, nearest first (at most 65: see src/lookup.c).
+CREATE FUNCTION @extschema@._lineage(id bigint)
+RETURNS bigint[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE up(id, depth) AS (
+        SELECT _lineage.id, 0
+      UNION ALL
+        SELECT t.parent_id, u.depth + 1 FROM @extschema@.tokens AS t JOIN up AS u ON t.id = u.id
+        WHERE t.parent_id IS NOT NULL AND u.depth < 64
+    )
+    SELECT array_agg(up.id ORDER BY up.depth) FROM up
+$$;
+
 /*
  * The token, bucket or organization an InfluxDB ID names, for the acting
  * token: 42704 (not found) if there is none, or none it may read or write,
@@ -1539,10 +1564,15 @@ BEGIN
     IF checked IS NULL THEN
         RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT t.id, t.org_id INTO named FROM @extschema@.tokens AS t WHERE t.influx_id = checked;
-    IF NOT FOUND THEN
-        SELECT t.id, t.org_id INTO named FROM @extschema@.tokens AS t
-        WHERE t.influx_id IS NULL AND t.id = ('x' || checked)::bit(64)::bigint;
+    -- The imported token of that ID, or the one whose id it spells; if both
+    -- exist (an import chose it), neither.
+    SELECT t.id, t.org_id INTO named FROM @extschema@.tokens AS t
+    WHERE t.influx_id = checked
+       OR (t.influx_id IS NULL AND t.id = ('x' || checked)::bit(64)::bigint);
+    IF (SELECT count(*) FROM @extschema@.tokens AS t
+        WHERE t.influx_id = checked
+           OR (t.influx_id IS NULL AND t.id = ('x' || checked)::bit(64)::bigint)) > 1 THEN
+        named := NULL;
     END IF;
     IF named.id IS NULL OR NOT (
            @extschema@._authorize(actor, 'read', 'authorizations', named.org_id, NULL, checked, false)
@@ -1680,14 +1710,21 @@ RETURNS SETOF @extschema@.token_row
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- Where the acting token may read every token (asked once per
+    -- organization); elsewhere each token by its ID.
+    WITH reach AS MATERIALIZED (
+        SELECT o.id AS org_id,
+               @extschema@._authorize(actor, 'read', 'authorizations', o.id, NULL, NULL, false) AS whole
+        FROM @extschema@.orgs AS o)
     SELECT l.id, @extschema@._token_influx_id(l.influx_id, l.id), l.org, o.influx_id,
            l.description, l.status, l.labels, l.permissions, l.created_at, l.updated_at,
            l.expires_at, l.parent_id, @extschema@._authorization_json(l.id, 'rest')
     FROM @extschema@.token_list AS l
     JOIN @extschema@.orgs AS o ON o.name = l.org
+    JOIN reach AS r ON r.org_id = o.id
     WHERE (only_id IS NULL OR l.id = only_id)
-      AND @extschema@._authorize(actor, 'read', 'authorizations', o.id, NULL,
-                                 @extschema@._token_influx_id(l.influx_id, l.id), false)
+      AND (r.whole OR @extschema@._authorize(actor, 'read', 'authorizations', o.id, NULL,
+                                             @extschema@._token_influx_id(l.influx_id, l.id), false))
     ORDER BY l.id
 $$;
 
@@ -1696,10 +1733,15 @@ RETURNS SETOF @extschema@.bucket_row
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    WITH reach AS MATERIALIZED (
+        SELECT o.id AS org_id,
+               @extschema@._authorize(actor, 'read', 'buckets', o.id, NULL, NULL, false) AS whole
+        FROM @extschema@.orgs AS o)
     SELECT b.id, b.influx_id, o.name, o.influx_id, b.name, b.created_at
     FROM @extschema@.buckets AS b JOIN @extschema@.orgs AS o ON o.id = b.org_id
+    JOIN reach AS r ON r.org_id = o.id
     WHERE (only_id IS NULL OR b.id = only_id)
-      AND @extschema@._authorize(actor, 'read', 'buckets', b.org_id, b.id, b.influx_id, false)
+      AND (r.whole OR @extschema@._authorize(actor, 'read', 'buckets', b.org_id, b.id, b.influx_id, false))
     ORDER BY o.name, b.name
 $$;
 
@@ -1956,7 +1998,8 @@ BEGIN
 END
 $$;
 
--- The acting token is handed the new secret: it must hold what the token holds.
+-- The acting token is handed the new secret: it must have created the
+-- token (directly or not), and hold what the token holds.
 CREATE FUNCTION @extschema@._rotate_token(actor bigint, token_id bigint, grace interval,
     OUT id bigint, OUT token text)
 LANGUAGE plpgsql VOLATILE
@@ -1973,6 +2016,11 @@ BEGIN
     IF grace < interval '0' THEN
         RAISE EXCEPTION 'grace period % is negative', grace
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF actor IS NOT NULL AND NOT actor = ANY (@extschema@._lineage(locked_id)) THEN
+        RAISE EXCEPTION 'a token may rotate only the tokens it created'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Rotating hands the acting token the new secret; one it created stays bounded by it.';
     END IF;
     PERFORM @extschema@._authorize_state(actor, locked_id);
     token := @extschema@._generate_token();

@@ -395,6 +395,7 @@ extern void import_digest(text *token, uint8 *digest);
 extern void commit_check_init(void);
 extern void commit_check_note_token(int64 token_id, const TokenRecord *as_made,
 									const uint8 *parent_digest);
+extern void commit_check_note_act(int64 actor_id, int64 target_id);
 extern void commit_check_note_change(void);
 
 /* ---- identity.c ---- */

@@ -971,7 +971,11 @@ token_row_digests(HeapTuple tuple, TupleDesc desc, uint8 (*digests)[TOKEN_DIGEST
  * grants could name the old secret only while a rotation commits the new
  * one, and the new secret could be cached with the old grants.  None if the
  * token is gone (deleted in this transaction: its own row's trigger named
- * them; or concurrently: its deletion does).
+ * them; or concurrently: its deletion does).  KEY SHARE, not more: the lock
+ * may be a token holder's (drop_bucket_as), and must not make a revoke of
+ * any token wait.  The functions that change grants lock the token (or,
+ * for a bucket's or organization's drop, the bucket or organization, which
+ * a child's commit locks too) more strongly themselves; see "Lineage".
  */
 static void
 digests_of_token(int64 token_id, uint8 (*digests)[TOKEN_DIGEST_LENGTH], int *count)
@@ -1117,7 +1121,10 @@ lookup_changed_digests(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
  * in *count; NULL and *count -1 if there are more than max of them.  A
  * descendant committed after this look cannot have been made from a
  * parent in its old state: its commit locked the parent FOR SHARE, which
- * waits for the changing transaction (commit_check.c).
+ * waits for the changing transaction's lock on the parent's row (an UPDATE
+ * or DELETE of it, or _lock_token before its grants are replaced), or on a
+ * bucket or organization it names (a drop).  A DELETE of grants written by
+ * hand, without either, is not ordered with it (README says so).
  */
 uint8	(*
 		 lookup_descendant_digests(const int64 *ids, int nids, int max, int *count))[TOKEN_DIGEST_LENGTH]

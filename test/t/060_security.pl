@@ -96,7 +96,11 @@ sub influx_id_of
 		  . " influx_tokens.token_info(s.token) AS i WHERE s.name = '$name'");
 }
 my $managed_iid = influx_id_of('token1');    # $managed: the names sort as the tokens do
-my $rotated_iid = influx_id_of('token10');
+# A token rotates only itself and the tokens it created.
+$node->safe_psql('postgres', q{
+	INSERT INTO app_secrets SELECT 'child', influx_tokens.create_token_as(token,
+	    '{write:authorizations,write:buckets/metrics,read:orgs}') FROM app_secrets WHERE name = 'parent'});
+my $rotated_iid = influx_id_of('child');
 my $org_iid = $node->safe_psql('postgres', "SELECT influx_id FROM influx_tokens.org_list WHERE name = 'acme'");
 $node->pgbench("--no-vacuum --client=1 --transactions=10 -M prepared -D pt=$parent -D mid=$managed_iid "
 	  . "-D rid=$rotated_iid -D oid=$org_iid", 0,

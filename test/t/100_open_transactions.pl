@@ -11,7 +11,10 @@
 # - a child whose bucket was renamed meanwhile keeps the bucket (its id) the
 #   parent held, never another;
 # - such a transaction cannot be prepared (the locks of the commit check
-#   would outlive it).
+#   would outlive it);
+# - a change made by token (the *_as functions) is judged again at commit on
+#   the acting token as it is then, and the acting token can be revoked,
+#   narrowed or expired meanwhile without waiting.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -190,6 +193,68 @@ like(commit_result($holder), qr/is granted by ID has another ID now/,
 is(child_exists('by id'), '0', 'by id: nothing of the transaction is left');
 is(sql(q{SELECT count(*) FROM influx_tokens.permissions WHERE resource_id = '0c0c0c0c0c0c0c01'}), '0',
 	'by id: no grant names the old ID');
+
+# ---- Changes made by token (the *_as functions) are judged again at
+# commit, on the acting token as it is then.  The holder's transaction
+# holds the row of the token it changed, never its own: revoking,
+# narrowing or expiring the acting token does not wait, and the commit
+# then fails, leaving the token as it was.
+sql(q{INSERT INTO handed_out VALUES ('target', influx_tokens.create_token('acme', '{write:buckets/a}'))});
+my $target_iid = sql(q{SELECT lpad(to_hex(i.id), 16, '0') FROM handed_out h, influx_tokens.token_info(h.token) i
+                       WHERE h.name = 'target'});
+my $target_grants = q{SELECT array_to_string(i.permissions, ',') FROM handed_out h, influx_tokens.token_info(h.token) i
+                      WHERE h.name = 'target'};
+sub open_act
+{
+	my ($name, $act) = @_;
+	my $actor = $node->background_psql('postgres', extra_params => [ '-U', 'app' ], on_error_stop => 0);
+	$actor->query_safe('BEGIN');
+	$actor->query_safe("SELECT $act FROM handed_out WHERE name = '$name'");
+	return $actor;
+}
+my $widen = "influx_tokens.set_token_permissions_as(token, '$target_iid', '{write:buckets/a,write:buckets/b}')";
+for my $case (
+	[ 'acting token revoked', "SELECT influx_tokens.revoke_token(token) FROM handed_out WHERE name = 'acting token revoked'",
+		qr/that made a change in this transaction is no longer valid/ ],
+	[ 'acting token narrowed',
+		"SELECT influx_tokens.set_token_permissions(token, '{write:authorizations,read:authorizations,write:buckets/a}') FROM handed_out WHERE name = 'acting token narrowed'",
+		qr/would hold more than token \d+ that changed it/ ],
+	[ 'acting token expired',
+		"SELECT influx_tokens.set_token_expiry(token, clock_timestamp() + interval '0.2 second') FROM handed_out WHERE name = 'acting token expired'; SELECT pg_sleep(0.4)",
+		qr/that made a change in this transaction is no longer valid/ ])
+{
+	my ($name, $change, $error) = @$case;
+	hand_out($name, 'acme', '{write:authorizations,read:authorizations,write:buckets/a,write:buckets/b}');
+	my $actor = open_act($name, $widen);
+	admin_does($name, $change);
+	like(commit_result($actor), $error, "$name: the change made by it is refused at commit, saying why");
+	is(sql($target_grants), 'write:buckets/a', "$name: the token it changed is as it was");
+}
+hand_out('acting token kept', 'acme', '{write:authorizations,read:authorizations,write:buckets/a,write:buckets/b}');
+my $actor = open_act('acting token kept', $widen);
+admin_does('acting token described',
+	"SELECT influx_tokens.set_token_description(token, 'still acting') FROM handed_out WHERE name = 'acting token kept'");
+is(commit_result($actor), '', 'a change that takes nothing from the acting token commits');
+is(sql($target_grants), 'write:buckets/a,write:buckets/b', 'and is kept');
+
+# A holder dropping a bucket it holds a grant on locks its own row only FOR
+# KEY SHARE (the grants' trigger): revoking it does not wait.
+sql(q{SELECT influx_tokens.create_bucket('acme', 'drop_too')});
+hand_out('dropper', 'acme', '{write:buckets/drop_too}');
+my $drop_iid = sql(q{SELECT influx_id FROM influx_tokens.bucket_list WHERE name = 'drop_too'});
+$actor = open_act('dropper', "influx_tokens.drop_bucket_as(token, '$drop_iid')");
+admin_does('dropper revoked', q{SELECT influx_tokens.revoke_token(token) FROM handed_out WHERE name = 'dropper'});
+like(commit_result($actor), qr/no longer valid/, 'dropper: its drop is refused at commit');
+is(sql(q{SELECT count(*) FROM influx_tokens.bucket_list WHERE name = 'drop_too'}), '1', 'dropper: the bucket is still there');
+
+# Nor can a change made by token be prepared.
+hand_out('prepared act', 'acme', '{write:authorizations,read:authorizations,write:buckets/a,write:buckets/b}');
+$actor = open_act('prepared act', $widen);
+$actor->query("PREPARE TRANSACTION 'held act'");
+like($actor->{stderr}, qr/cannot prepare a transaction that changed tokens or buckets by token/,
+	'prepared act: refused');
+$actor->quit;
+is(sql(q{SELECT count(*) FROM pg_prepared_xacts}), '0', 'prepared act: nothing is left prepared');
 
 # PREPARE TRANSACTION would hold the commit check's locks at the holder's
 # pleasure: refused.
