@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shows that the tests of the shared cache and of per-token invalidation can
+# Shows that the tests of the shared cache, per-token invalidation, the
+# lineage and the commit-time judging of changes made by token can
 # fail: each patch in test/mutations/ breaks the mechanism one way (its
 # first line says how); the tree is built with it, installed, and the TAP
 # file the patch names ("# test: ..."; test/t/140_shared_cache.pl if none)
