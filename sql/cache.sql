@@ -73,3 +73,24 @@ SELECT influx_tokens.token_check(:'short', 'write', 'b') AS cached_after_expiry;
 -- The setting is validated.
 SELECT error_of($$SET influx_tokens.cache_size = -1$$);
 SELECT error_of($$SET influx_tokens.no_such_setting = 1$$);
+
+-- One call site given the same token row after row hashes it once, and
+-- answers every other token for itself: alternating tokens, one revoked,
+-- one a character away from a known token.
+SELECT t AS k2 FROM known WHERE i = 2 \gset
+SELECT t AS k4 FROM known WHERE i = 4 \gset
+SELECT id AS k4_id FROM known, influx_tokens.token_info(t) WHERE i = 4 \gset
+SELECT influx_tokens.revoke_token(:k4_id) > 0 AS k4_revoked;
+SELECT string_agg(CASE WHEN influx_tokens.token_check(v.t, 'write', 'b') THEN 'W' ELSE '-' END, '' ORDER BY v.n) AS same_call_site
+FROM (VALUES (1, :'k2'), (2, :'k2'), (3, :'k4'), (4, :'k2'),
+             (5, left(:'k2', 10) || CASE WHEN substr(:'k2', 11, 1) = 'A' THEN 'B' ELSE 'A' END || substr(:'k2', 12)),
+             (6, :'k2'), (7, NULL), (8, :'k2')) AS v(n, t);
+SELECT influx_tokens.activate_token(:k4_id) > 0 AS k4_back;
+-- A revoke between two statements using one cached plan is in force.
+PREPARE check_k2 AS SELECT influx_tokens.token_check($1, 'write', 'b');
+EXECUTE check_k2(:'k2');
+SELECT influx_tokens.revoke_token(id) > 0 AS k2_revoked FROM known, influx_tokens.token_info(t) WHERE i = 2;
+EXECUTE check_k2(:'k2');
+SELECT influx_tokens.activate_token(id) > 0 AS k2_back FROM known, influx_tokens.token_info(t) WHERE i = 2;
+EXECUTE check_k2(:'k2');
+DEALLOCATE check_k2;

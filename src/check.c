@@ -13,6 +13,8 @@
  */
 #include "influx_tokens.h"
 
+#include "utils/memutils.h"
+
 
 /*
  * token_is_usable says whether a token is active and unexpired by the
@@ -177,27 +179,91 @@ digest_permits(const uint8 *digest, bool count_usage, const ParsedPermission *qu
 }
 
 /*
+ * The last token a call site of token_check or token_allows was given, with
+ * its digest, in the call site's memory (fn_extra): a query that checks one
+ * token row after row (a batch of writes, a join) runs the format test and
+ * the SHA-256 once.  The text is compared in constant time, and wiped when
+ * the call site's memory is reset or freed.  Longer texts are not kept
+ * (ours are 44 characters, InfluxDB's 88).
+ */
+#define CALL_SITE_TOKEN_MAX 128
+
+typedef struct CallSiteToken
+{
+	MemoryContextCallback wipe;
+	size_t		length;			/* 0: none */
+	char		text[CALL_SITE_TOKEN_MAX];
+	uint8		digest[TOKEN_DIGEST_LENGTH];
+} CallSiteToken;
+
+static void
+wipe_call_site_token(void *arg)
+{
+	CallSiteToken *memo = arg;
+
+	explicit_bzero(memo->text, sizeof(memo->text));
+	explicit_bzero(memo->digest, sizeof(memo->digest));
+	memo->length = 0;
+}
+
+/*
+ * call_site_digest computes into digest the digest of a token checks would
+ * accept, or says false for anything else, remembering the last one at the
+ * call site (flinfo, may be NULL).
+ */
+static bool
+call_site_digest(FmgrInfo *flinfo, const char *token_text, size_t token_length, uint8 *digest)
+{
+	CallSiteToken *memo = flinfo != NULL ? flinfo->fn_extra : NULL;
+
+	if (memo != NULL && memo->length == token_length && token_length > 0 &&
+		timingsafe_bcmp(memo->text, token_text, token_length) == 0)
+	{
+		memcpy(digest, memo->digest, TOKEN_DIGEST_LENGTH);
+		return true;
+	}
+	if (!token_is_acceptable(token_text, token_length))
+		return false;
+	token_digest(token_text, token_length, digest);
+	if (flinfo == NULL || token_length > CALL_SITE_TOKEN_MAX)
+		return true;
+	if (memo == NULL)
+	{
+		memo = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(CallSiteToken));
+		memo->wipe.func = wipe_call_site_token;
+		memo->wipe.arg = memo;
+		MemoryContextRegisterResetCallback(flinfo->fn_mcxt, &memo->wipe);
+		flinfo->fn_extra = memo;
+	}
+	memo->length = token_length;
+	memcpy(memo->text, token_text, token_length);
+	memcpy(memo->digest, digest, TOKEN_DIGEST_LENGTH);
+	return true;
+}
+
+/*
  * token_permits decides whether the token in token_text may do what the
  * question (a parsed permission string) asks, in the named organization
  * when org_name is not NULL (token_check's), else in the organization the
  * question names or the token's own.  Every failure (garbage, unknown
  * token, inactive, expired, unknown organization or resource, no matching
- * grant) is plain false.
+ * grant) is plain false.  flinfo is the caller's call site (see
+ * CallSiteToken), or NULL.
  *
- * The order keeps the common case cheap: the format test rejects garbage
- * before any hashing (and one of our tokens with a bad checksum), the cache
- * answers known tokens without reading a table, and an organization or
- * bucket is looked up only if some grant could cover it.  The outcome for
- * a known token counts in its usage.
+ * The order keeps the common case cheap: a token the call site was given
+ * last needs neither the format test nor the hash, the format test rejects
+ * garbage before any hashing (and one of our tokens with a bad checksum),
+ * the cache answers known tokens without reading a table, and an
+ * organization or bucket is looked up only if some grant could cover it.
+ * The outcome for a known token counts in its usage.
  */
 bool
-token_permits(const char *token_text, size_t token_length, const ParsedPermission *question,
-			  const char *org_name, size_t org_name_length)
+token_permits(FmgrInfo *flinfo, const char *token_text, size_t token_length,
+			  const ParsedPermission *question, const char *org_name, size_t org_name_length)
 {
 	uint8		digest[TOKEN_DIGEST_LENGTH];
 
-	if (!token_is_acceptable(token_text, token_length))
+	if (!call_site_digest(flinfo, token_text, token_length, digest))
 		return false;
-	token_digest(token_text, token_length, digest);
 	return digest_permits(digest, true, question, org_name, org_name_length);
 }

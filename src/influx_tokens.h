@@ -338,7 +338,7 @@ extern ParsedPermission bucket_question(PermissionAction action, const char *buc
 extern bool digest_permits(const uint8 *digest, bool count_usage,
 						   const ParsedPermission *question,
 						   const char *org_name, size_t org_name_length);
-extern bool token_permits(const char *token, size_t token_length,
+extern bool token_permits(FmgrInfo *flinfo, const char *token, size_t token_length,
 						  const ParsedPermission *question,
 						  const char *org_name, size_t org_name_length);
 

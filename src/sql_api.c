@@ -93,7 +93,7 @@ influx_tokens_token_check(PG_FUNCTION_ARGS)
 		org = PG_GETARG_TEXT_PP(org_argno);
 
 	question = bucket_question(action, VARDATA_ANY(bucket), VARSIZE_ANY_EXHDR(bucket));
-	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &question,
+	PG_RETURN_BOOL(token_permits(fcinfo->flinfo, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &question,
 								 org ? VARDATA_ANY(org) : NULL, org ? VARSIZE_ANY_EXHDR(org) : 0));
 }
 
@@ -118,7 +118,7 @@ influx_tokens_token_allows(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	token = PG_GETARG_TEXT_PP(0);
 
-	PG_RETURN_BOOL(token_permits(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &permission,
+	PG_RETURN_BOOL(token_permits(fcinfo->flinfo, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &permission,
 								 NULL, 0));
 }
 
