@@ -1388,11 +1388,11 @@ BEGIN
         target_org_id := @extschema@._org_id(org);
     END IF;
     RETURN COALESCE((
-        SELECT jsonb_agg(@extschema@._authorization_json(t.id, shape)
+        SELECT jsonb_agg(CASE shape WHEN 'rest' THEN a.rest ELSE a.cli END
                          || jsonb_build_object('token', '$influxdb2-sha256$'
                                                || translate(encode(t.digest, 'base64'), '+/', '-_'))
                          ORDER BY t.id)
-        FROM @extschema@.tokens AS t
+        FROM @extschema@.tokens AS t JOIN @extschema@._authorizations AS a ON a.id = t.id
         WHERE target_org_id IS NULL OR t.org_id = target_org_id), '[]');
 END
 $$;
@@ -1477,14 +1477,6 @@ RETURNS timestamptz
 AS 'MODULE_PATHNAME', 'influx_tokens__check_lineage_expiry'
 LANGUAGE C VOLATILE;
 
--- A token's InfluxDB ID: the one it was imported with, else its id in 16
--- hexadecimal digits (as export_tokens writes it).
-CREATE FUNCTION @extschema@._token_influx_id(influx_id text, id bigint)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN COALESCE(influx_id, pg_catalog.lpad(pg_catalog.to_hex(id), 16, '0'));
-
 /*
  * 28000 unless the acting token may do action on the token; returns id.
  * A token never changes itself or a token it descends from (42501): its
@@ -1505,8 +1497,8 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF actor IS NOT NULL THEN
-        SELECT t.org_id, @extschema@._token_influx_id(t.influx_id, t.id) AS influx_id INTO target
-        FROM @extschema@.tokens AS t WHERE t.id = _authorize_token.id;
+        SELECT a.org_id, a.influx_id INTO target
+        FROM @extschema@._authorizations AS a WHERE a.id = _authorize_token.id;
         PERFORM @extschema@._authorize(actor, action, 'authorizations', target.org_id, NULL,
                                        target.influx_id);
     END IF;
@@ -1623,53 +1615,78 @@ END
 $$;
 
 /*
- * A token as InfluxDB's API shows an authorization (GET
- * /api/v2/authorizations), without its token: shape 'rest', or influx
- * CLI's (shape 'cli', auth list --json).  export_tokens adds the hash.
+ * Every token as InfluxDB's API shows an authorization, without its token:
+ * its InfluxDB ID (the one it was imported with, else its id in 16
+ * hexadecimal digits, as export_tokens has always written it), its
+ * organization, and its body in the REST shape (GET /api/v2/authorizations)
+ * and in influx CLI's (auth list --json).  One query for any number of
+ * tokens: a column not asked for is not computed.
  */
+CREATE VIEW @extschema@._authorizations AS
+SELECT t.id,
+       COALESCE(t.influx_id, pg_catalog.lpad(pg_catalog.to_hex(t.id), 16, '0')) AS influx_id,
+       t.org_id,
+       o.influx_id AS org_influx_id,
+       pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+           'id', COALESCE(t.influx_id, pg_catalog.lpad(pg_catalog.to_hex(t.id), 16, '0')),
+           'status', t.status,
+           'description', COALESCE(t.description, ''),
+           'userID', t.influx_user_id,
+           'user', t.influx_user_name,
+           'labels', NULLIF(ARRAY(SELECT l.label FROM @extschema@.token_labels AS l
+                                  WHERE l.token_id OPERATOR(pg_catalog.=) t.id ORDER BY l.label), '{}'),
+           'expiresAt', t.expires_at))
+       OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+           'orgID', o.influx_id,
+           'org', o.name,
+           'createdAt', t.created_at,
+           'updatedAt', t.updated_at,
+           'permissions', COALESCE((
+               SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'action', p.action,
+                   'resource', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                       'type', p.resource_type,
+                       'orgID', CASE WHEN NOT p.any_org AND p.resource_type OPERATOR(pg_catalog.<>) '**'
+                                     THEN o.influx_id END,
+                       'org', CASE WHEN NOT p.any_org AND p.resource_type OPERATOR(pg_catalog.<>) '**'
+                                   THEN o.name END,
+                       'id', COALESCE(p.resource_id, b.influx_id),
+                       'name', b.name)))
+                   ORDER BY p.id)
+               FROM @extschema@.permissions AS p
+               LEFT JOIN @extschema@.buckets AS b ON b.id OPERATOR(pg_catalog.=) p.bucket_id
+               WHERE p.token_id OPERATOR(pg_catalog.=) t.id), '[]'))
+       AS rest,
+       pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+           'id', COALESCE(t.influx_id, pg_catalog.lpad(pg_catalog.to_hex(t.id), 16, '0')),
+           'status', t.status,
+           'description', COALESCE(t.description, ''),
+           'userID', t.influx_user_id,
+           'userName', t.influx_user_name,
+           'labels', NULLIF(ARRAY(SELECT l.label FROM @extschema@.token_labels AS l
+                                  WHERE l.token_id OPERATOR(pg_catalog.=) t.id ORDER BY l.label), '{}'),
+           'expiresAt', t.expires_at))
+       OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+           'permissions', ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type,
+                                    p.any_org, b.name, b.influx_id, p.resource_id, o.influx_id)
+                                FROM @extschema@.permissions AS p
+                                LEFT JOIN @extschema@.buckets AS b ON b.id OPERATOR(pg_catalog.=) p.bucket_id
+                                WHERE p.token_id OPERATOR(pg_catalog.=) t.id ORDER BY p.id))
+       AS cli
+FROM @extschema@.tokens AS t
+JOIN @extschema@.orgs AS o ON o.id OPERATOR(pg_catalog.=) t.org_id;
+
+COMMENT ON VIEW @extschema@._authorizations IS
+'Every token as InfluxDB''s API shows an authorization, without its token: InfluxDB ID, organization, REST and CLI bodies (for the token forms, token_info and export_tokens).';
+
+-- One token's body ('rest' or 'cli'), for token_info.
 CREATE FUNCTION @extschema@._authorization_json(id bigint, shape text)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT jsonb_strip_nulls(
-            jsonb_build_object(
-                'id', @extschema@._token_influx_id(t.influx_id, t.id),
-                'status', t.status,
-                'description', COALESCE(t.description, ''),
-                'userID', t.influx_user_id,
-                CASE shape WHEN 'rest' THEN 'user' ELSE 'userName' END, t.influx_user_name,
-                'labels', NULLIF(ARRAY(SELECT l.label FROM @extschema@.token_labels AS l
-                                       WHERE l.token_id = t.id ORDER BY l.label), '{}'),
-                'expiresAt', t.expires_at))
-        || CASE shape WHEN 'cli' THEN jsonb_build_object(
-            'permissions', ARRAY(SELECT @extschema@._permission_text(p.action, p.resource_type,
-                                     p.any_org, b.name, b.influx_id, p.resource_id, o.influx_id)
-                                 FROM @extschema@.permissions AS p
-                                 LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
-                                 WHERE p.token_id = t.id ORDER BY p.id))
-        ELSE jsonb_build_object(
-            'orgID', o.influx_id,
-            'org', o.name,
-            'createdAt', t.created_at,
-            'updatedAt', t.updated_at,
-            'permissions', COALESCE((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'action', p.action,
-                    'resource', jsonb_strip_nulls(jsonb_build_object(
-                        'type', p.resource_type,
-                        'orgID', CASE WHEN NOT p.any_org AND p.resource_type <> '**'
-                                      THEN o.influx_id END,
-                        'org', CASE WHEN NOT p.any_org AND p.resource_type <> '**' THEN o.name END,
-                        'id', COALESCE(p.resource_id, b.influx_id),
-                        'name', b.name)))
-                    ORDER BY p.id)
-                FROM @extschema@.permissions AS p
-                LEFT JOIN @extschema@.buckets AS b ON b.id = p.bucket_id
-                WHERE p.token_id = t.id), '[]'))
-        END
-    FROM @extschema@.tokens AS t JOIN @extschema@.orgs AS o ON o.id = t.org_id
-    WHERE t.id = _authorization_json.id
+    SELECT CASE shape WHEN 'rest' THEN a.rest ELSE a.cli END
+    FROM @extschema@._authorizations AS a WHERE a.id = _authorization_json.id
 $$;
 
 -- What the token forms return: no secret, no digest.
@@ -1709,6 +1726,8 @@ CREATE FUNCTION @extschema@._token_rows(actor bigint, only_id bigint)
 RETURNS SETOF @extschema@.token_row
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- A list is a cheap query the planner costs high (a subquery per row): no JIT.
+SET jit = off
 AS $$
     -- Where the acting token may read every token (asked once per
     -- organization); elsewhere each token by its ID.
@@ -1716,15 +1735,15 @@ AS $$
         SELECT o.id AS org_id,
                @extschema@._authorize(actor, 'read', 'authorizations', o.id, NULL, NULL, false) AS whole
         FROM @extschema@.orgs AS o)
-    SELECT l.id, @extschema@._token_influx_id(l.influx_id, l.id), l.org, o.influx_id,
+    SELECT l.id, a.influx_id, l.org, a.org_influx_id,
            l.description, l.status, l.labels, l.permissions, l.created_at, l.updated_at,
-           l.expires_at, l.parent_id, @extschema@._authorization_json(l.id, 'rest')
+           l.expires_at, l.parent_id, a.rest
     FROM @extschema@.token_list AS l
-    JOIN @extschema@.orgs AS o ON o.name = l.org
-    JOIN reach AS r ON r.org_id = o.id
+    JOIN @extschema@._authorizations AS a ON a.id = l.id
+    JOIN reach AS r ON r.org_id = a.org_id
     WHERE (only_id IS NULL OR l.id = only_id)
-      AND (r.whole OR @extschema@._authorize(actor, 'read', 'authorizations', o.id, NULL,
-                                             @extschema@._token_influx_id(l.influx_id, l.id), false))
+      AND (r.whole OR @extschema@._authorize(actor, 'read', 'authorizations', a.org_id, NULL,
+                                             a.influx_id, false))
     ORDER BY l.id
 $$;
 
@@ -1732,6 +1751,8 @@ CREATE FUNCTION @extschema@._bucket_rows(actor bigint, only_id bigint)
 RETURNS SETOF @extschema@.bucket_row
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- A list is a cheap query the planner costs high (a subquery per row): no JIT.
+SET jit = off
 AS $$
     WITH reach AS MATERIALIZED (
         SELECT o.id AS org_id,
