@@ -49,3 +49,16 @@ SELECT influx_tokens.rotate_token(:'device', interval '1 hour') AS rotated \gset
 SELECT influx_tokens.token_check(:'rotated', 'write', 'logs') AS new_secret,
        influx_tokens.token_check(:'device', 'write', 'logs') AS old_secret_in_grace;
 SELECT description, parent_id IS NOT NULL AS has_parent, permissions FROM influx_tokens.token_list WHERE description = 'device 42';
+
+\echo '== managing with a token: the service lists the tokens it may read and disables the device'
+SELECT influx_tokens.create_token('acme', '{read:authorizations,write:authorizations,write:buckets}', 'manager') AS manager \gset
+SELECT influx_id AS device_id FROM influx_tokens.list_tokens_as(:'manager') WHERE description = 'device 42' \gset
+SELECT influx_id, description, status FROM influx_tokens.list_tokens_as(:'manager') ORDER BY id;
+SELECT influx_tokens.revoke_token_as(:'manager', :'device_id') AS revoked_by_token;
+SELECT influx_tokens.token_check(:'rotated', 'write', 'logs') AS device_after;
+
+\echo '== delegation holds over time: revoking the service stops what it minted'
+SELECT influx_tokens.create_token_as(:'service', '{write:buckets/metrics}', 'device 43') AS device43 \gset
+SELECT influx_tokens.token_check(:'device43', 'write', 'metrics') AS device43_before;
+SELECT influx_tokens.revoke_token(:'service') AS service_revoked;
+SELECT influx_tokens.token_check(:'device43', 'write', 'metrics') AS device43_after;

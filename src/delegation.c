@@ -25,24 +25,6 @@
 #include "influx_tokens.h"
 
 /*
- * delegation_grant_held says whether holder holds a grant of a token in
- * organization grant_org_id, in the sense that it may give it to that
- * token: the grant, as the request it stands for there, is covered by the
- * holder's grants.  Checks apply it too, to every grant of a token with a
- * parent (lookup.c), and the token forms of management to what they leave
- * a token with (authorizer.c).
- */
-bool
-delegation_grant_held(const TokenRecord *holder, const TokenGrant *grant, int64 grant_org_id)
-{
-	ResourceRequest request = grant_as_request(grant, grant_org_id);
-
-	return grant->resource_type != RESOURCE_TYPE_UNKNOWN &&
-		grant->resource_type != RESOURCE_INSTANCE &&
-		grants_allow(holder->grants, holder->ngrants, holder->org_id, &request);
-}
-
-/*
  * delegation_grants_verdict decides whether parent (NULL: no token has the
  * secret) may create a child with the grants (ngrants of them; none when
  * only the parent itself is in question), leaving the child's expiry out.
@@ -63,7 +45,7 @@ delegation_grants_verdict(const TokenRecord *parent, const TokenGrant *grants, i
 		return DELEGATION_NO_AUTHORIZATIONS;
 	for (i = 0; i < ngrants; i++)
 	{
-		if (!delegation_grant_held(parent, &grants[i], parent->org_id))
+		if (!grant_is_held(parent->grants, parent->ngrants, parent->org_id, &grants[i], parent->org_id))
 		{
 			if (refused_grant != NULL)
 				*refused_grant = i;
@@ -103,7 +85,8 @@ delegation_state_verdict(const TokenRecord *holder, const TokenRecord *target)
 	if (holder == NULL || !token_is_usable(holder))
 		return DELEGATION_PARENT_UNUSABLE;
 	for (int i = 0; i < target->ngrants; i++)
-		if (!delegation_grant_held(holder, &target->grants[i], target->org_id))
+		if (!grant_is_held(holder->grants, holder->ngrants, holder->org_id, &target->grants[i],
+						   target->org_id))
 			return DELEGATION_GRANT_NOT_HELD;
 	if (holder->has_expiry &&
 		(!target->has_expiry || target->expires_at > holder->expires_at))

@@ -192,6 +192,8 @@ extern void parse_permission(const char *text, size_t length, bool ids_only,
 extern bool grants_allow(const TokenGrant *grants, int ngrants, int64 grant_org_id,
 						 const ResourceRequest *request);
 extern ResourceRequest grant_as_request(const TokenGrant *grant, int64 org_id);
+extern bool grant_is_held(const TokenGrant *held, int nheld, int64 held_org_id,
+						  const TokenGrant *grant, int64 grant_org_id);
 
 /* ---- lookup.c ---- */
 
@@ -353,8 +355,6 @@ typedef enum DelegationVerdict
 	DELEGATION_OUTLIVES_PARENT
 } DelegationVerdict;
 
-extern bool delegation_grant_held(const TokenRecord *holder, const TokenGrant *grant,
-								  int64 grant_org_id);
 extern DelegationVerdict delegation_state_verdict(const TokenRecord *holder,
 												  const TokenRecord *target);
 extern DelegationVerdict delegation_grants_verdict(const TokenRecord *parent,

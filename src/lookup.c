@@ -432,7 +432,7 @@ read_token_row(Relation rel, Oid index, ScanKey key, bool previous_secret,
  * every check and not only when it was made: it is usable while every
  * ancestor exists and is active, it expires when the first of them does,
  * and of its grants only those its parent holds (as the parent's own record
- * says, bounded the same way) count, by delegation.c's rule.  So revoking,
+ * says, bounded the same way) count, by delegation's rule (grant_is_held).  So revoking,
  * deleting, expiring or narrowing a parent stops or narrows its descendants
  * at their next check, and reactivating or widening it again gives them
  * back no more than they were granted.  The row trigger names the
@@ -488,7 +488,8 @@ bound_by_parent(TokenRecord *record, const TokenRecord *parent)
 		record->expires_at = parent->expires_at;
 	}
 	for (int i = 0; i < record->ngrants; i++)
-		if (delegation_grant_held(parent, &record->grants[i], record->org_id))
+		if (grant_is_held(parent->grants, parent->ngrants, parent->org_id, &record->grants[i],
+						  record->org_id))
 			record->grants[kept++] = record->grants[i];
 	record->ngrants = kept;
 }

@@ -457,3 +457,22 @@ grant_as_request(const TokenGrant *grant, int64 org_id)
 	request.any_id = false;
 	return request;
 }
+
+/*
+ * grant_is_held says whether the grants of a token in organization
+ * held_org_id hold a grant of a token in organization grant_org_id, in the
+ * sense that the first may give it to the second: the grant, as the request
+ * it stands for there, is covered, and it is of a type anyone may hold
+ * ("instance" is never granted).  The rule of delegation (delegation.c),
+ * which checks apply to every grant of a token with a parent (lookup.c).
+ */
+bool
+grant_is_held(const TokenGrant *held, int nheld, int64 held_org_id,
+			  const TokenGrant *grant, int64 grant_org_id)
+{
+	ResourceRequest request = grant_as_request(grant, grant_org_id);
+
+	return grant->resource_type != RESOURCE_TYPE_UNKNOWN &&
+		grant->resource_type != RESOURCE_INSTANCE &&
+		grants_allow(held, nheld, held_org_id, &request);
+}
