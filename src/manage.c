@@ -742,6 +742,8 @@ influx_tokens__for_message(PG_FUNCTION_ARGS)
  * under REPEATABLE READ), or no row.  The query is by id: the token's text
  * is in no query.  SECURITY DEFINER in SQL: token_list is not PUBLIC's.
  */
+static SPIPlanPtr token_info_plan = NULL;
+
 Datum
 influx_tokens_token_info(PG_FUNCTION_ARGS)
 {
@@ -761,16 +763,24 @@ influx_tokens_token_info(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare("SELECT l.id, l.org, l.description, l.status, l.labels, l.permissions,"
-					   " l.created_at, l.expires_at, l.parent_id, l.last_used_at, l.checks_allowed,"
-					   " l.checks_denied, l.updated_at, l.influx_id, l.previous_secret_valid_until,"
-					   " o.influx_id, influx_tokens._authorization_json(l.id, 'rest')"
-					   " FROM influx_tokens.token_list AS l"
-					   " JOIN influx_tokens.orgs AS o ON o.name OPERATOR(pg_catalog.=) l.org"
-					   " WHERE l.id OPERATOR(pg_catalog.=) $1",
-					   1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	/* Kept for the session: the plan cache replans it after any DDL on what it reads. */
+	if (token_info_plan == NULL)
+	{
+		plan = SPI_prepare("SELECT l.id, l.org, l.description, l.status, l.labels, l.permissions,"
+						   " l.created_at, l.expires_at, l.parent_id, l.last_used_at, l.checks_allowed,"
+						   " l.checks_denied, l.updated_at, l.influx_id, l.previous_secret_valid_until,"
+						   " a.org_influx_id, a.rest"
+						   " FROM influx_tokens.token_list AS l"
+						   " JOIN influx_tokens._authorizations AS a ON a.id OPERATOR(pg_catalog.=) l.id"
+						   " WHERE l.id OPERATOR(pg_catalog.=) $1",
+						   1, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		token_info_plan = plan;
+	}
+	plan = token_info_plan;
 	values[0] = Int64GetDatum(record->id);
 	if (SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot,
 							 true, false, 1) != SPI_OK_SELECT)
