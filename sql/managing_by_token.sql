@@ -54,6 +54,20 @@ SELECT pg_temp.err(format('SELECT influx_tokens.find_token_as(%L, %L)', :'servic
 SELECT error_of(format('SELECT influx_tokens.find_token_as(%L, %L)', :'service', :'writer')) NOT LIKE '%' || substr(:'writer', 5, 12) || '%'
        AS a_token_passed_as_id_is_not_quoted;
 
+-- An InfluxDB ID an import gave one token while it spells another's id
+-- names neither.
+RESET ROLE;
+SELECT influx_tokens.import_influxdb2(jsonb_build_array(jsonb_build_object(
+           'id', :'writer_iid', 'orgID', :'org_iid', 'token', 'imported-' || md5(random()::text),
+           'permissions', jsonb_build_array('read:orgs/' || :'org_iid' || '/buckets'))), org => 'mbt_org') AS imported;
+SET ROLE regress_mbt_public;
+SELECT pg_temp.err(format('SELECT influx_tokens.find_token_as(%L, %L)', :'service', :'writer_iid')) AS ambiguous;
+SELECT pg_temp.err(format('SELECT influx_tokens.revoke_token_as(%L, %L)', :'service', :'writer_iid')) AS ambiguous_revoke;
+RESET ROLE;
+SELECT influx_tokens.delete_token(id) AS collider_deleted FROM influx_tokens.token_list WHERE influx_id = :'writer_iid';
+SET ROLE regress_mbt_public;
+SELECT description FROM influx_tokens.find_token_as(:'service', :'writer_iid') AS unambiguous_again;
+
 -- Who may act at all: a usable token; anything else is 28000 and changes nothing.
 SELECT pg_temp.err(format('SELECT influx_tokens.revoke_token_as(%L, %L)', 'ixt_garbage', :'writer_iid')) AS garbage;
 SELECT pg_temp.err(format('SELECT influx_tokens.revoke_token_as(NULL, %L)', :'writer_iid')) AS no_token;

@@ -1558,15 +1558,11 @@ BEGIN
     END IF;
     -- The imported token of that ID, or the one whose id it spells; if both
     -- exist (an import chose it), neither.
-    SELECT t.id, t.org_id INTO named FROM @extschema@.tokens AS t
+    SELECT min(t.id) AS id, min(t.org_id) AS org_id, count(*) AS matches INTO named
+    FROM @extschema@.tokens AS t
     WHERE t.influx_id = checked
        OR (t.influx_id IS NULL AND t.id = ('x' || checked)::bit(64)::bigint);
-    IF (SELECT count(*) FROM @extschema@.tokens AS t
-        WHERE t.influx_id = checked
-           OR (t.influx_id IS NULL AND t.id = ('x' || checked)::bit(64)::bigint)) > 1 THEN
-        named := NULL;
-    END IF;
-    IF named.id IS NULL OR NOT (
+    IF named.matches <> 1 OR NOT (
            @extschema@._authorize(actor, 'read', 'authorizations', named.org_id, NULL, checked, false)
         OR @extschema@._authorize(actor, 'write', 'authorizations', named.org_id, NULL, checked, false)) THEN
         RAISE EXCEPTION 'authorization not found' USING ERRCODE = 'undefined_object';
