@@ -383,17 +383,13 @@ parents_now(void)
 
 /*
  * judge_act raises the error if a change made by token is no longer one its
- * acting token (as found now, under the lock) may make.
+ * acting token (as found now, under the lock: actor, NULL if gone) may make.
  */
 static void
-judge_act(const TokenAct *act)
+judge_act(const TokenAct *act, const TokenRecord *actor)
 {
-	TokenRecord *actor;
 	TokenRecord *target;
 
-	if (act->rolled_back)
-		return;
-	actor = lookup_token_by_id(act->actor_id, true);
 	if (actor == NULL || !token_is_usable(actor))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
@@ -422,6 +418,7 @@ verify_delegations(void)
 {
 	TokenRecord **parents = pending.nchildren > 0 ? parents_now() : NULL;
 	TokenRecord **locked_parents;
+	TokenRecord *actor = NULL;
 	int64	   *ids = palloc((pending.nchildren + pending.nacts + 1) * sizeof(int64));
 	int			nids = 0;
 	int			i;
@@ -449,8 +446,15 @@ verify_delegations(void)
 				judge_child(&pending.children[i], locked_parents[i]);
 		}
 	}
+	/* An acting token is looked up once for the run of its acts. */
 	for (i = 0; i < pending.nacts; i++)
-		judge_act(&pending.acts[i]);
+	{
+		if (pending.acts[i].rolled_back)
+			continue;
+		if (actor == NULL || actor->id != pending.acts[i].actor_id)
+			actor = lookup_token_by_id(pending.acts[i].actor_id, true);
+		judge_act(&pending.acts[i], actor);
+	}
 }
 
 /*
